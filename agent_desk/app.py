@@ -1,0 +1,103 @@
+"""The desk service: ``create_app()`` builds the Sanic app and its socket.io server."""
+from __future__ import annotations
+
+import logging
+
+import httpx
+import socketio
+from redis.asyncio import Redis
+from sanic import Request, Sanic, json
+from sanic.exceptions import SanicException
+
+from channels import web as web_channel
+
+from . import queue, realtime
+from .bot_client import BotClient
+from .context import DeskContext
+from .db import make_engine, make_sessionmaker
+from .logging_setup import configure_logging
+from .openapi import OPENAPI
+from .redis_keys import RedisKeys
+from .routes import auth, cases, health, internal, pages, reports
+from .services.auth import TokenSigner
+from .services.delivery import register_channel
+from .settings import Settings
+
+log = logging.getLogger("desk.app")
+
+
+def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic:
+    settings = settings or Settings.from_env()
+    configure_logging()
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = 10 * 1024 * 1024
+    keys = RedisKeys(settings.redis_prefix)
+    origins = list(settings.allowed_origins) if settings.allowed_origins else None
+    sio = realtime.make_sio(redis_url=settings.redis_url, channel=keys.socketio_channel,
+                            origins=origins)  # type: ignore[arg-type]
+    app.ctx.settings = settings
+    app.ctx.sio = sio
+
+    for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp):
+        app.blueprint(bp)
+    web_channel.register(app, sio)
+    realtime.register(app, sio)
+    register_channel("web", web_channel.send_to_citizen)
+    # Mini-program channel: registered here once channels/miniprogram.py exists (see below).
+    _register_optional_channels(app)
+
+    @app.get("/api/openapi.json")
+    async def openapi(request: Request):  # type: ignore[no-untyped-def]
+        return json(OPENAPI)
+
+    @app.exception(SanicException)
+    async def api_error(request: Request, exc: SanicException):  # type: ignore[no-untyped-def]
+        return json({"error": str(exc) or exc.__class__.__name__}, status=exc.status_code)
+
+    @app.before_server_start
+    async def open_clients(app: Sanic) -> None:
+        app.ctx.desk = await open_context(settings, sio=sio, keys=keys)
+
+    @app.after_server_stop
+    async def close_clients(app: Sanic) -> None:
+        await close_context(app.ctx.desk)
+
+    return app
+
+
+async def open_context(settings: Settings, *, sio: socketio.AsyncServer, keys: RedisKeys) -> DeskContext:
+    """Open the database, Redis and HTTP clients one worker needs; rebuild the queue view."""
+    engine = make_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    http = httpx.AsyncClient(timeout=10)
+    ctx = DeskContext(settings=settings, engine=engine, sessions=make_sessionmaker(engine), redis=redis,
+                      keys=keys, sio=sio, http=http, extras={})
+    ctx.extras["bot"] = BotClient(http, base_url=settings.bot_url, token=settings.bot_api_token,
+                                  timeout_s=settings.bot_timeout_s)
+    ctx.extras["signer"] = TokenSigner(settings.secret_key, settings.session_ttl_s)
+    async with ctx.sessions() as session:
+        waiting = await queue.rebuild(redis, keys, session)
+    log.info("desk ready", extra={"queued_cases": waiting, "db": settings.database_url.split("@")[-1]})
+    return ctx
+
+
+async def close_context(ctx: DeskContext) -> None:
+    await ctx.http.aclose()
+    await ctx.redis.aclose()
+    await ctx.engine.dispose()
+
+
+def _register_optional_channels(app: Sanic) -> None:
+    try:
+        from channels import miniprogram
+    except ImportError:
+        return
+    miniprogram.register(app)
+    register_channel("miniprogram", miniprogram.send_to_citizen)
+
+
+def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
+    """socket.io at /socket.io/, everything else (and lifespan) handled by Sanic."""
+    app = create_app(settings)
+    return socketio.ASGIApp(app.ctx.sio, other_asgi_app=app, socketio_path="socket.io")

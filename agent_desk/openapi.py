@@ -1,0 +1,80 @@
+"""The OpenAPI 3.1 description of the desk's HTTP API, served at /api/openapi.json."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _op(summary: str, *, tag: str, auth: bool = True, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, responses: dict[str, str] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "tags": [tag],
+                          "responses": {code: {"description": d} for code, d in (responses or {"200": "OK"}).items()}}
+    if auth:
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_param(name: str, schema_type: str = "integer") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type}}
+
+
+def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+_CASE = [_path_param("case_id")]
+_ERR = {"401": "not logged in", "403": "wrong role", "404": "no such case", "409": "conflict"}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "政务服务智能客服 desk API", "version": "1.0.0",
+             "description": "Agent workspace, manager reports and service endpoints. Citizens use socket.io "
+                            "(Rasa socketio protocol) at /socket.io/ and the WeChat push at /webhooks/miniprogram."},
+    "components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": "desk_session"},
+    }},
+    "paths": {
+        "/healthz": {"get": _op("Health of the desk and its dependencies", tag="ops", auth=False,
+                                responses={"200": "healthy", "503": "database or redis down"})},
+        "/api/auth/login": {"post": _op("Staff login", tag="auth", auth=False, body={
+            "type": "object", "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+            responses={"200": "token and user", "400": "missing fields", "401": "wrong credentials"})},
+        "/api/auth/logout": {"post": _op("Staff logout", tag="auth")},
+        "/api/auth/me": {"get": _op("The logged-in user", tag="auth", responses={"200": "user", "401": "not logged in"})},
+        "/api/cases/": {"get": _op("List cases", tag="cases", params=[
+            _query("status", {"type": "string", "enum": ["queued", "assigned", "closed", "mine"]})],
+            responses={"200": "cases", "400": "bad status", **_ERR})},
+        "/api/cases/{case_id}": {"get": _op("One case", tag="cases", params=_CASE, responses={"200": "case", **_ERR})},
+        "/api/cases/{case_id}/messages": {
+            "get": _op("Whole transcript (bot part included)", tag="cases",
+                       params=_CASE + [_query("after", {"type": "integer"})], responses={"200": "messages", **_ERR}),
+            "post": _op("Send a message to the citizen (or a private note)", tag="cases", params=_CASE, body={
+                "type": "object", "properties": {"text": {"type": "string", "maxLength": 4000},
+                                                 "private": {"type": "boolean"}, "client_id": {"type": "string"}}},
+                responses={"201": "stored and sent", "400": "empty or too long", **_ERR})},
+        "/api/cases/{case_id}/accept": {"post": _op("Take a queued case (one agent wins)", tag="cases",
+                                                    params=_CASE, responses={"200": "assigned", **_ERR})},
+        "/api/cases/{case_id}/read": {"post": _op("Mark citizen messages read", tag="cases", params=_CASE,
+                                                  body={"type": "object", "properties": {"up_to": {"type": "integer"}}},
+                                                  responses={"200": "ids marked", **_ERR})},
+        "/api/cases/{case_id}/typing": {"post": _op("Agent is typing", tag="cases", params=_CASE,
+                                                    responses={"200": "sent", **_ERR})},
+        "/api/cases/{case_id}/close": {"post": _op("Close the case and ask the citizen to rate", tag="cases",
+                                                   params=_CASE, body={"type": "object",
+                                                                       "properties": {"note": {"type": "string"}}},
+                                                   responses={"200": "closed", **_ERR})},
+        "/api/reports/summary": {"get": _op("Conversations, handoffs, closed cases and ratings", tag="reports",
+                                            params=[_query("from", {"type": "string", "format": "date"}),
+                                                    _query("to", {"type": "string", "format": "date"})],
+                                            responses={"200": "summary", "400": "bad dates", **_ERR})},
+        "/api/internal/cases/{tracking_no}": {"get": _op(
+            "Case status for the bot's action server (service token)", tag="internal",
+            params=[_path_param("tracking_no", "string")], responses={"200": "status", "401": "bad token",
+                                                                      "404": "unknown number"})},
+    },
+}

@@ -1,0 +1,48 @@
+"""The waiting queue of handed-off cases, in Redis, rebuilt from the database on start.
+
+The database is the source of truth (a case's status); Redis gives every worker the same
+ordered view and cheap queue positions.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Case, CaseStatus
+from .redis_keys import RedisKeys
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+async def enqueue(redis: "Redis", keys: RedisKeys, *, case_id: int, score: float) -> None:
+    await redis.zadd(keys.queue, {str(case_id): score}, nx=True)
+
+
+async def dequeue(redis: "Redis", keys: RedisKeys, *, case_id: int) -> None:
+    await redis.zrem(keys.queue, str(case_id))
+
+
+async def position(redis: "Redis", keys: RedisKeys, *, case_id: int) -> int | None:
+    """1-based place in the queue, or None when the case is not waiting."""
+    rank = await redis.zrank(keys.queue, str(case_id))
+    return None if rank is None else int(rank) + 1
+
+
+async def waiting_ids(redis: "Redis", keys: RedisKeys) -> list[int]:
+    return [int(x) for x in await redis.zrange(keys.queue, 0, -1)]
+
+
+async def rebuild(redis: "Redis", keys: RedisKeys, session: AsyncSession) -> int:
+    """Make Redis match the database: every queued case in, nothing else."""
+    rows = (await session.execute(
+        select(Case.id, Case.created_at).where(Case.status == CaseStatus.queued)
+    )).all()
+    pipe = redis.pipeline(transaction=True)
+    pipe.delete(keys.queue)
+    if rows:
+        pipe.zadd(keys.queue, {str(cid): created.timestamp() for cid, created in rows})
+    await pipe.execute()
+    return len(rows)

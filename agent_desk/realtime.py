@@ -1,0 +1,53 @@
+"""Live updates for staff browsers: the /agent socket.io namespace.
+
+Emits go through socket.io's Redis client manager, so any worker can reach any browser;
+services publish only after their transaction commits.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+import socketio
+from sanic import Sanic
+
+from .routes.common import SESSION_COOKIE
+from .services.delivery import AGENT_NS, AGENTS_ROOM, agent_room
+
+
+def make_sio(*, redis_url: str, channel: str, origins: tuple[str, ...] | list[str] | str) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(redis_url, channel=channel)
+    # Handler exceptions are logged through our structured logger instead of vanishing.
+    sio_log = logging.getLogger("desk.socketio")
+    sio_log.setLevel(logging.WARNING)
+    return socketio.AsyncServer(async_mode="asgi", client_manager=manager, cors_allowed_origins=origins,
+                                max_http_buffer_size=1_000_000, ping_interval=20, ping_timeout=20,
+                                logger=sio_log, engineio_logger=False)
+
+
+def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return auth["token"]
+    cookie = environ.get("HTTP_COOKIE", "")
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value
+    qs = parse_qs(environ.get("QUERY_STRING", ""))
+    return (qs.get("token") or [None])[0]
+
+
+def register(app: Sanic, sio: socketio.AsyncServer) -> None:
+    @sio.on("connect", namespace=AGENT_NS)
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        token = _token_from(environ, auth)
+        data = app.ctx.desk.extras["signer"].verify(token) if token else None
+        if not data:
+            raise socketio.exceptions.ConnectionRefusedError("请先登录")
+        await sio.save_session(sid, {"uid": data["uid"], "role": data["role"]}, namespace=AGENT_NS)
+        await sio.enter_room(sid, AGENTS_ROOM, namespace=AGENT_NS)
+        await sio.enter_room(sid, agent_room(int(data["uid"])), namespace=AGENT_NS)
+        if data["role"] == "manager":
+            await sio.enter_room(sid, "managers", namespace=AGENT_NS)
+        return True

@@ -1,0 +1,153 @@
+"""Agent workspace API: the queue, a case's transcript, accept, chat, close."""
+from __future__ import annotations
+
+from sanic import Blueprint, Request, json
+from sanic.exceptions import BadRequest, NotFound
+from sqlalchemy import select
+
+from .. import queue
+from ..models import Case, CaseStatus, Citizen, Conversation, Message, User, utcnow
+from ..services import audit
+from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
+from ..services.delivery import notify_agents
+from ..services.messages import serialize, transcript
+from .common import client_ip, current_user, desk, json_body
+
+bp = Blueprint("cases", url_prefix="/api/cases")
+STAFF = ("agent", "manager")
+
+
+def _int(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{what} 无效") from None
+
+
+@bp.get("/")
+async def list_cases(request: Request):  # type: ignore[no-untyped-def]
+    user = await current_user(request, *STAFF)
+    ctx = desk(request)
+    status = request.args.get("status", "queued")
+    async with ctx.sessions() as session:
+        stmt = select(Case, Citizen, User).join(Citizen, Citizen.id == Case.citizen_id).outerjoin(
+            User, User.id == Case.agent_id)
+        if status == "mine":
+            stmt = stmt.where(Case.agent_id == user.id, Case.status == CaseStatus.assigned)
+        elif status in {s.value for s in CaseStatus}:
+            stmt = stmt.where(Case.status == CaseStatus(status))
+        else:
+            raise BadRequest("status 取值应为 queued / assigned / closed / mine")
+        rows = (await session.execute(stmt.order_by(Case.created_at).limit(500))).all()
+    order = {cid: i + 1 for i, cid in enumerate(await queue.waiting_ids(ctx.redis, ctx.keys))}
+    return json({"cases": [case_view(c, citizen=z, agent=a, position=order.get(c.id)) for c, z, a in rows]})
+
+
+@bp.get("/<case_id>")
+async def get_case(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    await current_user(request, *STAFF)
+    ctx = desk(request)
+    async with ctx.sessions() as session:
+        case = await session.get(Case, _int(case_id, "工单号"))
+        if case is None:
+            raise NotFound("工单不存在")
+        citizen = await session.get(Citizen, case.citizen_id)
+        agent = await session.get(User, case.agent_id) if case.agent_id else None
+    pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
+    return json({"case": case_view(case, citizen=citizen, agent=agent, position=pos)})
+
+
+@bp.get("/<case_id>/messages")
+async def case_messages(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    """The whole conversation, including the bot part before handoff."""
+    user = await current_user(request, *STAFF)
+    ctx = desk(request)
+    after = _int(request.args.get("after", "0"), "after")
+    async with ctx.sessions() as session:
+        case = await session.get(Case, _int(case_id, "工单号"))
+        if case is None:
+            raise NotFound("工单不存在")
+        msgs = await transcript(session, conversation_id=case.conversation_id, after_id=after)
+        await audit.record(session, actor_id=user.id, actor_role=user.role.value, action="case.view",
+                           target_type="case", target_id=case.tracking_no, ip=client_ip(request))
+        await session.commit()
+    return json({"case_id": case.id, "messages": [serialize(m) for m in msgs]})
+
+
+@bp.post("/<case_id>/accept")
+async def accept(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    user = await current_user(request, *STAFF)
+    try:
+        case = await accept_case(desk(request), case_id=_int(case_id, "工单号"), agent=user, ip=client_ip(request))
+    except CaseError as exc:
+        return json({"error": str(exc)}, status=exc.code)
+    return json({"case": case_view(case, agent=user)})
+
+
+@bp.post("/<case_id>/messages")
+async def post_message(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    user = await current_user(request, *STAFF)
+    body = json_body(request)
+    try:
+        data = await send_agent_message(desk(request), case_id=_int(case_id, "工单号"), agent=user,
+                                        text=str(body.get("text") or ""), private=bool(body.get("private")),
+                                        client_id=str(body["client_id"]) if body.get("client_id") else None,
+                                        ip=client_ip(request))
+    except CaseError as exc:
+        return json({"error": str(exc)}, status=exc.code)
+    return json({"message": data}, status=201)
+
+
+@bp.post("/<case_id>/read")
+async def mark_read(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    """The agent has seen the citizen's messages up to ``up_to``: the widget shows 已读."""
+    user = await current_user(request, *STAFF)
+    body = json_body(request)
+    up_to = _int(str(body.get("up_to", "0")), "up_to")
+    ctx = desk(request)
+    async with ctx.sessions() as session:
+        case = await session.get(Case, _int(case_id, "工单号"))
+        if case is None:
+            raise NotFound("工单不存在")
+        rows = list((await session.execute(select(Message).where(
+            Message.conversation_id == case.conversation_id, Message.sender == "citizen",
+            Message.id <= up_to, Message.read_at.is_(None)))).scalars())
+        now = utcnow()
+        for m in rows:
+            m.read_at = now
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        await session.commit()
+    if rows and citizen is not None and conv is not None:
+        await ctx.sio.emit("read_receipt", {"message_ids": [m.id for m in rows]},
+                           room=f"{citizen.channel}:{citizen.external_id}", namespace="/")
+    return json({"read": [m.id for m in rows]})
+
+
+@bp.post("/<case_id>/close")
+async def close(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    user = await current_user(request, *STAFF)
+    body = json_body(request)
+    try:
+        case = await close_case(desk(request), case_id=_int(case_id, "工单号"), agent=user,
+                                note=str(body.get("note") or ""), ip=client_ip(request))
+    except CaseError as exc:
+        return json({"error": str(exc)}, status=exc.code)
+    return json({"case": case_view(case, agent=user)})
+
+
+@bp.post("/<case_id>/typing")
+async def typing(request: Request, case_id: str):  # type: ignore[no-untyped-def]
+    user = await current_user(request, *STAFF)
+    ctx = desk(request)
+    async with ctx.sessions() as session:
+        case = await session.get(Case, _int(case_id, "工单号"))
+        citizen = await session.get(Citizen, case.citizen_id) if case else None
+    if case is None or citizen is None or case.agent_id != user.id:
+        raise NotFound("工单不存在")
+    await ctx.sio.emit("agent_typing", {"agent_name": user.display_name},
+                       room=f"{citizen.channel}:{citizen.external_id}", namespace="/")
+    return json({"ok": True})
+
+
+__all__ = ["bp", "notify_agents"]

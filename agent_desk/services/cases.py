@@ -1,0 +1,218 @@
+"""Case (工单) lifecycle: open on handoff, accept (one winner), agent chat, close."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import Button, OutboundMessage
+
+from .. import queue
+from ..context import DeskContext
+from ..models import (
+    CASE_STATUS_LABELS, RATING_LABELS, Case, CaseStatus, Citizen, Conversation, ConversationStatus, User, utcnow,
+)
+from . import audit
+from .delivery import deliver_to_citizen, notify_agents
+from .messages import serialize, store_message, store_outbound
+from .tracking import next_tracking_no
+
+log = logging.getLogger("desk.cases")
+
+
+class CaseError(Exception):
+    """A case action that cannot be done; ``code`` is the HTTP status the API returns."""
+
+    def __init__(self, message: str, code: int = 409) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Opened:
+    case: Case
+    position: int | None
+
+
+def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None = None,
+              position: int | None = None) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "tracking_no": case.tracking_no,
+        "conversation_id": case.conversation_id,
+        "channel": case.channel,
+        "status": case.status.value,
+        "status_label": CASE_STATUS_LABELS[case.status],
+        "reason": case.reason,
+        "topic": case.topic,
+        "agent_id": case.agent_id,
+        "agent_name": agent.display_name if agent else None,
+        "citizen": {"id": citizen.id, "name": citizen.display_name or f"市民{citizen.id}",
+                    "channel": citizen.channel} if citizen else None,
+        "queue_position": position,
+        "created_at": case.created_at.isoformat(),
+        "assigned_at": case.assigned_at.isoformat() if case.assigned_at else None,
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "updated_at": case.updated_at.isoformat(),
+    }
+
+
+async def open_case(ctx: DeskContext, session: AsyncSession, *, conversation: Conversation, reason: str) -> Case:
+    """Hand the conversation to people. Caller commits, then calls ``announce_opened``."""
+    now = utcnow()
+    case = Case(
+        tracking_no=await next_tracking_no(session, now=now),
+        conversation_id=conversation.id,
+        citizen_id=conversation.citizen_id,
+        channel=conversation.channel,
+        status=CaseStatus.queued,
+        reason=reason,
+        topic=conversation.last_topic,
+        created_at=now,
+    )
+    session.add(case)
+    conversation.status = ConversationStatus.queued
+    conversation.consecutive_fallbacks = 0
+    await session.flush()
+    return case
+
+
+async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen) -> int | None:
+    """After commit: queue in Redis, tell the citizen the tracking number and place, tell agents."""
+    await queue.enqueue(ctx.redis, ctx.keys, case_id=case.id, score=case.created_at.timestamp())
+    pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
+    ahead = max((pos or 1) - 1, 0)
+    text = (f"已为您转接人工客服，受理编号 {case.tracking_no}。"
+            + (f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"))
+    out = OutboundMessage(sender="system", text=text,
+                          metadata={"event": "queued", "case": case.tracking_no, "queue_position": pos})
+    async with ctx.sessions() as session:
+        conv = await session.get(Conversation, case.conversation_id)
+        assert conv is not None
+        msg = await store_outbound(session, conversation=conv, out=out)
+        await session.commit()
+    await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
+    await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)})
+    return pos
+
+
+async def accept_case(ctx: DeskContext, *, case_id: int, agent: User, ip: str = "") -> Case:
+    """Exactly one agent wins: a conditional UPDATE on status=queued is the arbiter."""
+    async with ctx.sessions() as session:
+        now = utcnow()
+        result = await session.execute(
+            update(Case).where(Case.id == case_id, Case.status == CaseStatus.queued)
+            .values(status=CaseStatus.assigned, agent_id=agent.id, assigned_at=now, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            existing = await session.get(Case, case_id)
+            if existing is None:
+                raise CaseError("工单不存在", 404)
+            raise CaseError("该工单已被其他客服接入或已结束", 409)
+        case = (await session.execute(select(Case).where(Case.id == case_id))).scalar_one()
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        assert conv is not None and citizen is not None
+        conv.status = ConversationStatus.assigned
+        out = OutboundMessage(sender="system", text=f"人工客服 {agent.display_name} 已接入，为您服务。",
+                              metadata={"event": "assigned", "case": case.tracking_no,
+                                        "agent_name": agent.display_name})
+        msg = await store_outbound(session, conversation=conv, out=out)
+        await audit.record(session, actor_id=agent.id, actor_role=agent.role.value, action="case.accept",
+                           target_type="case", target_id=case.tracking_no, ip=ip)
+        await session.commit()
+    await queue.dequeue(ctx.redis, ctx.keys, case_id=case.id)
+    await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
+    await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, agent=agent)})
+    return case
+
+
+async def load_case_for_agent(session: AsyncSession, *, case_id: int, agent: User,
+                              need_assigned: bool = True) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseError("工单不存在", 404)
+    if agent.role.value == "manager":
+        return case
+    if need_assigned and (case.agent_id != agent.id or case.status != CaseStatus.assigned):
+        raise CaseError("该工单不在您的处理中", 403)
+    return case
+
+
+async def send_agent_message(ctx: DeskContext, *, case_id: int, agent: User, text: str,
+                             private: bool = False, client_id: str | None = None,
+                             attachment: dict[str, Any] | None = None, ip: str = "") -> dict[str, Any]:
+    text = (text or "").strip()
+    if not text and not attachment:
+        raise CaseError("消息不能为空", 400)
+    if len(text) > 4000:
+        raise CaseError("消息过长，请分段发送（最多4000字）", 400)
+    async with ctx.sessions() as session:
+        case = await load_case_for_agent(session, case_id=case_id, agent=agent)
+        if case.status != CaseStatus.assigned:
+            raise CaseError("工单未在处理中", 409)
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        assert conv is not None and citizen is not None
+        out = OutboundMessage(sender="agent", text=text, attachment=attachment,
+                              metadata={"agent_name": agent.display_name, "case": case.tracking_no})
+        if private:
+            msg = await store_message(session, conversation=conv, sender="agent", text=text, agent_id=agent.id,
+                                      private=True, payload={"metadata": out.metadata})
+        else:
+            msg = await store_outbound(session, conversation=conv, out=out, agent_id=agent.id)
+        if client_id:
+            msg.source_id = f"agent:{agent.id}:{client_id}"[:128]
+        await audit.record(session, actor_id=agent.id, actor_role=agent.role.value,
+                           action="message.note" if private else "message.send",
+                           target_type="case", target_id=case.tracking_no, detail={"message_id": msg.id}, ip=ip)
+        await session.commit()
+        data = serialize(msg)
+    if not private:
+        out = OutboundMessage(sender=out.sender, text=out.text, attachment=out.attachment,
+                              metadata={**out.metadata, "message_id": msg.id})
+        await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
+    await notify_agents(ctx, "case_message", {"case_id": case.id, "message": data}, agent_id=agent.id)
+    return data
+
+
+RATING_BUTTONS = tuple(Button(title=label, payload=f'/rate{{"score": {score}}}')
+                       for score, label in sorted(RATING_LABELS.items(), reverse=True))
+
+
+async def close_case(ctx: DeskContext, *, case_id: int, agent: User, note: str = "", ip: str = "") -> Case:
+    async with ctx.sessions() as session:
+        case = await load_case_for_agent(session, case_id=case_id, agent=agent, need_assigned=False)
+        if case.status == CaseStatus.closed:
+            raise CaseError("工单已结束", 409)
+        if agent.role.value != "manager" and case.agent_id != agent.id:
+            raise CaseError("该工单不在您的处理中", 403)
+        now = utcnow()
+        case.status = CaseStatus.closed
+        case.closed_at = now
+        case.close_note = note[:2000]
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        assert conv is not None and citizen is not None
+        conv.status = ConversationStatus.closed
+        conv.closed_at = now
+        out = OutboundMessage(
+            sender="system",
+            text=f"本次服务已结束（受理编号 {case.tracking_no}）。请您对本次服务进行评价：",
+            buttons=RATING_BUTTONS,
+            metadata={"event": "rating_request", "case": case.tracking_no,
+                      "rating_options": [{"score": s, "label": l} for s, l in sorted(RATING_LABELS.items(),
+                                                                                      reverse=True)]},
+        )
+        msg = await store_outbound(session, conversation=conv, out=out)
+        await audit.record(session, actor_id=agent.id, actor_role=agent.role.value, action="case.close",
+                           target_type="case", target_id=case.tracking_no, ip=ip)
+        await session.commit()
+    await queue.dequeue(ctx.redis, ctx.keys, case_id=case.id)
+    await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
+    await notify_agents(ctx, "case_closed", {"case": case_view(case, citizen=citizen, agent=agent)},
+                        agent_id=case.agent_id)
+    return case

@@ -1,0 +1,81 @@
+"""Storing and serialising messages. Every message is stored before anything else happens."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import OutboundMessage
+
+from ..models import Conversation, Message
+
+
+async def store_message(
+    session: AsyncSession,
+    *,
+    conversation: Conversation,
+    sender: str,
+    text: str,
+    kind: str = "text",
+    payload: dict[str, Any] | None = None,
+    source_id: str | None = None,
+    agent_id: int | None = None,
+    private: bool = False,
+) -> Message:
+    msg = Message(
+        conversation_id=conversation.id,
+        citizen_id=conversation.citizen_id,
+        sender=sender,
+        kind=kind,
+        text=text,
+        payload=payload or {},
+        source_id=source_id,
+        agent_id=agent_id,
+        private=private,
+    )
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
+async def store_outbound(session: AsyncSession, *, conversation: Conversation, out: OutboundMessage,
+                         agent_id: int | None = None) -> Message:
+    payload: dict[str, Any] = {"metadata": out.metadata}
+    if out.buttons:
+        payload["buttons"] = [asdict(b) for b in out.buttons]
+    if out.attachment:
+        payload["attachment"] = out.attachment
+    kind = "image" if out.attachment and out.attachment.get("type") == "image" else "text"
+    return await store_message(session, conversation=conversation, sender=out.sender, text=out.text,
+                               kind=kind, payload=payload, agent_id=agent_id)
+
+
+def serialize(msg: Message) -> dict[str, Any]:
+    """The one JSON shape of a message for agents, managers and history APIs."""
+    payload = msg.payload or {}
+    return {
+        "id": msg.id,
+        "conversation_id": msg.conversation_id,
+        "sender": msg.sender,
+        "kind": msg.kind,
+        "text": msg.text,
+        "buttons": payload.get("buttons", []),
+        "attachment": payload.get("attachment"),
+        "metadata": payload.get("metadata", {}),
+        "private": msg.private,
+        "delivery": msg.delivery,
+        "delivery_error": msg.delivery_error,
+        "read": msg.read_at is not None,
+        "created_at": msg.created_at.isoformat(),
+    }
+
+
+async def transcript(session: AsyncSession, *, conversation_id: int, after_id: int = 0,
+                     include_private: bool = True) -> list[Message]:
+    stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
+            .order_by(Message.id))
+    if not include_private:
+        stmt = stmt.where(Message.private.is_(False))
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,230 @@
+"""The conversation router: every inbound citizen message goes through ``handle_inbound``.
+
+Order of work for one message: normalise → store (dedupe) → commit → then, by conversation
+state, either relay to Rasa (bot mode) or to the agents (human mode). Rasa never sees a
+message of a conversation that is queued or assigned.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import InboundMessage, OutboundMessage
+from channels.normalize import mask_pii, normalize_text
+
+from ..bot_client import BotClient, BotUnavailable
+from ..context import DeskContext
+from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
+from .cases import announce_opened, case_view, open_case
+from .delivery import deliver_to_citizen, notify_agents
+from .messages import serialize, store_message, store_outbound
+from .ratings import RatingError, parse_rate_payload, rate_latest_case
+
+log = logging.getLogger("desk.router")
+
+HANDOFF_PAYLOAD = "/human_handoff"
+FALLBACKS_BEFORE_HANDOFF = 2
+HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
+
+_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    duplicate: bool
+    message_id: int | None
+    conversation_id: int | None
+
+
+async def get_or_create_citizen(session: AsyncSession, *, channel: str, external_id: str) -> Citizen:
+    stmt = select(Citizen).where(Citizen.channel == channel, Citizen.external_id == external_id)
+    citizen = (await session.execute(stmt)).scalar_one_or_none()
+    if citizen is not None:
+        citizen.last_seen_at = utcnow()
+        return citizen
+    citizen = Citizen(channel=channel, external_id=external_id)
+    try:
+        async with session.begin_nested():
+            session.add(citizen)
+            await session.flush()
+    except IntegrityError:  # created concurrently by another worker
+        citizen = (await session.execute(stmt)).scalar_one()
+    return citizen
+
+
+async def latest_conversation(session: AsyncSession, *, citizen_id: int) -> Conversation | None:
+    return (await session.execute(
+        select(Conversation).where(Conversation.citizen_id == citizen_id)
+        .order_by(Conversation.id.desc()).limit(1)
+    )).scalar_one_or_none()
+
+
+async def open_conversation(session: AsyncSession, *, citizen: Citizen) -> Conversation:
+    conv = await latest_conversation(session, citizen_id=citizen.id)
+    if conv is None or conv.status == ConversationStatus.closed:
+        conv = Conversation(citizen_id=citizen.id, channel=citizen.channel)
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def handle_inbound(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
+    """Process one citizen message, strictly in arrival order per citizen."""
+    key = f"{msg.channel}:{msg.external_user_id}"
+    async with _locks[key]:
+        # Cross-worker: the same citizen may be connected to two workers (two tabs).
+        async with ctx.redis.lock(ctx.keys.citizen_lock(msg.channel, msg.external_user_id),
+                                  timeout=60, blocking_timeout=60):
+            try:
+                return await _handle(ctx, msg)
+            finally:
+                lock = _locks.get(key)
+                if lock is not None and not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                    _locks.pop(key, None)
+
+
+async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
+    raw = msg.text or ""
+    norm = normalize_text(raw, max_len=ctx.settings.max_message_chars)
+    rating = parse_rate_payload(norm.text) if msg.kind == "text" else None
+
+    async with ctx.sessions() as session:
+        citizen = await get_or_create_citizen(session, channel=msg.channel, external_id=msg.external_user_id)
+        if msg.source_id:
+            dup = (await session.execute(select(Message.id, Message.conversation_id).where(
+                Message.citizen_id == citizen.id, Message.source_id == msg.source_id))).first()
+            if dup is not None:
+                return InboundResult(duplicate=True, message_id=dup[0], conversation_id=dup[1])
+        if rating is not None:
+            conv = await latest_conversation(session, citizen_id=citizen.id) or await open_conversation(
+                session, citizen=citizen)
+        else:
+            conv = await open_conversation(session, citizen=citizen)
+        stored = await store_message(
+            session, conversation=conv, sender="citizen", kind=msg.kind, text=raw[:HARD_MAX_STORED_CHARS],
+            payload={"normalized": norm.text, "too_long": norm.too_long, **msg.payload,
+                     **({"metadata": msg.metadata} if msg.metadata else {})},
+            source_id=msg.source_id,
+        )
+        try:
+            await session.commit()
+        except IntegrityError:  # the same source_id stored concurrently
+            await session.rollback()
+            return InboundResult(duplicate=True, message_id=None, conversation_id=conv.id)
+        result = InboundResult(duplicate=False, message_id=stored.id, conversation_id=conv.id)
+        log.info("inbound stored", extra={"channel": msg.channel, "conversation": conv.id,
+                                           "message_id": stored.id, "text": mask_pii(norm.text[:80])})
+
+        if rating is not None:
+            await _handle_rating(ctx, session, citizen=citizen, conv=conv, rating=rating)
+            return result
+        if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
+            await _relay_to_agents(ctx, session, conv=conv, message=stored)
+            return result
+
+    await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, text=norm.text, is_empty=norm.is_empty,
+                    too_long=norm.too_long)
+    return result
+
+
+async def _relay_to_agents(ctx: DeskContext, session: AsyncSession, *, conv: Conversation, message: Message) -> None:
+    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one_or_none()
+    if case is None:
+        log.error("conversation in human mode without a case", extra={"conversation": conv.id})
+        return
+    await notify_agents(ctx, "case_message", {"case_id": case.id, "message": serialize(message)},
+                        agent_id=case.agent_id)
+
+
+async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
+                         rating: object) -> None:
+    from .ratings import RatingRequest
+    assert isinstance(rating, RatingRequest)
+    try:
+        case, stored = await rate_latest_case(session, citizen=citizen, request=rating)
+        text = f"感谢您的评价（{stored.label}）！"
+        if stored.rectification == "pending":
+            text += "我们会认真核查并整改，工作人员将尽快与您联系。"
+        meta = {"event": "rated", "case": case.tracking_no, "score": stored.score}
+    except RatingError as exc:
+        text, meta, case = str(exc), {"event": "rating_rejected"}, None
+    out = OutboundMessage(sender="system", text=text, metadata=meta)
+    reply = await store_outbound(session, conversation=conv, out=out)
+    await session.commit()
+    await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
+    if case is not None:
+        await notify_agents(ctx, "case_rated", {"case_id": case.id, "score": rating.score}, agent_id=case.agent_id)
+
+
+def _with_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
+    return OutboundMessage(sender=out.sender, text=out.text, buttons=out.buttons, attachment=out.attachment,
+                           metadata={**out.metadata, "message_id": message_id})
+
+
+async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, msg: InboundMessage, text: str,
+                    is_empty: bool, too_long: bool) -> None:
+    replies: list[OutboundMessage]
+    handoff_reason: str | None = None
+    if msg.kind != "text":
+        replies = [OutboundMessage(sender="system", text="智能客服暂时只能阅读文字。如需发送图片或文件，请点击“转人工”，由工作人员为您查看。",
+                                   metadata={"event": "unsupported_kind", "kind": msg.kind})]
+    elif is_empty:
+        replies = [OutboundMessage(sender="system", text="您好，请输入您要咨询的问题，例如“社保卡丢了怎么补办”。",
+                                   metadata={"event": "empty"})]
+    elif too_long:
+        replies = [OutboundMessage(sender="system",
+                                   text=f"您的消息较长（超过{ctx.settings.max_message_chars}字），已为您保存。"
+                                        "请用一两句话概括您要办理的事项，方便我准确回答。",
+                                   metadata={"event": "too_long"})]
+    elif text.strip() == HANDOFF_PAYLOAD:
+        replies, handoff_reason = [], "button"
+    else:
+        bot: BotClient = ctx.extras["bot"]
+        try:
+            replies = await bot.converse(sender_id=f"conv-{conv.id}", text=text,
+                                         metadata={"channel": msg.channel, "conversation_id": conv.id,
+                                                   "citizen_id": citizen.id, **msg.metadata})
+        except BotUnavailable as exc:
+            log.warning("bot unavailable, handing off", extra={"conversation": conv.id, "error": str(exc)})
+            replies = [OutboundMessage(sender="system", text="智能客服暂时无法应答，正在为您转接人工客服。",
+                                       metadata={"event": "bot_unavailable"})]
+            handoff_reason = "bot_unreachable"
+
+    async with ctx.sessions() as session:
+        conv_row = await session.get(Conversation, conv.id)
+        assert conv_row is not None
+        stored: list[tuple[OutboundMessage, int]] = []
+        for out in replies:
+            meta = out.metadata
+            if meta.get("topic"):
+                conv_row.last_topic = str(meta["topic"])
+            m = await store_outbound(session, conversation=conv_row, out=out)
+            stored.append((out, m.id))
+        if replies and msg.kind == "text" and not is_empty and not too_long and handoff_reason is None:
+            if any(o.metadata.get("handoff") for o in replies):
+                handoff_reason = "handoff_intent"
+            elif any(o.metadata.get("fallback") for o in replies):
+                conv_row.consecutive_fallbacks += 1
+                if conv_row.consecutive_fallbacks >= FALLBACKS_BEFORE_HANDOFF:
+                    handoff_reason = "fallback"
+            else:
+                conv_row.consecutive_fallbacks = 0
+        case = None
+        if handoff_reason is not None and conv_row.status == ConversationStatus.bot:
+            case = await open_case(ctx, session, conversation=conv_row, reason=handoff_reason)
+        await session.commit()
+
+    for out, mid in stored:
+        await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, mid), message_id=mid)
+    if case is not None:
+        log.info("handoff", extra={"conversation": conv.id, "case": case.tracking_no, "reason": handoff_reason})
+        await announce_opened(ctx, case=case, citizen=citizen)
+
+
+__all__ = ["InboundResult", "handle_inbound", "case_view"]
