@@ -26,6 +26,21 @@ class RedisKeys:
     def wechat_token(self, appid: str) -> str:
         return f"{self.prefix}:wechat:access_token:{appid}"
 
+    def wechat_token_lock(self, appid: str) -> str:
+        """Held by the one worker that fetches a new access_token; the others wait and reuse it."""
+        return f"{self.prefix}:wechat:access_token_lock:{appid}"
+
+    def wechat_options(self, openid: str) -> str:
+        """JSON {"1": payload, ...}: the numbered options last sent to this mini-program citizen."""
+        return f"{self.prefix}:wechat:options:{openid}"
+
+    def wechat_sent_count(self, openid: str) -> str:
+        """Customer-service messages sent since the citizen last wrote (WeChat allows 5 per message)."""
+        return f"{self.prefix}:wechat:sent:{openid}"
+
+    def wechat_greeted(self, conversation_id: int) -> str:
+        return f"{self.prefix}:wechat:greeted:{conversation_id}"
+
     @property
     def socketio_channel(self) -> str:
         return f"{self.prefix}:socketio"
