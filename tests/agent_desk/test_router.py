@@ -1,0 +1,158 @@
+"""Router states against the real PostgreSQL and Redis: bot → queued → assigned → closed → rated.
+
+These tests need no Rasa: the handoff here is the 转人工 payload or an unreachable bot, both of
+which the desk decides on its own. Bot-driven handoffs are tested in test_router_bot.py.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from agent_desk import queue
+from agent_desk.models import Case, CaseStatus, Conversation, ConversationStatus, Message, Rating, Role
+from agent_desk.services.auth import create_user
+from agent_desk.services.cases import CaseError, accept_case, close_case, send_agent_message
+from agent_desk.services.router import handle_inbound
+from channels.base import InboundMessage
+from tests.agent_desk import capture
+
+
+@pytest.fixture
+def outbox():
+    return capture.install()
+
+
+def citizen_id() -> str:
+    return f"router-{uuid.uuid4().hex[:10]}"
+
+
+def say(cid: str, text: str, source_id: str | None = None, kind: str = "text") -> InboundMessage:
+    return InboundMessage(channel=capture.CHANNEL, external_user_id=cid, text=text,  # type: ignore[arg-type]
+                          source_id=source_id, kind=kind)  # type: ignore[arg-type]
+
+
+async def make_agent(ctx, name: str):  # type: ignore[no-untyped-def]
+    async with ctx.sessions() as session:
+        user = await create_user(session, username=f"{name}-{uuid.uuid4().hex[:6]}", display_name=name,
+                                 role=Role.agent, password="agent-password-123")
+        await session.commit()
+        return user
+
+
+async def case_of(ctx, conversation_id: int) -> Case:  # type: ignore[no-untyped-def]
+    async with ctx.sessions() as session:
+        return (await session.execute(select(Case).where(Case.conversation_id == conversation_id))).scalar_one()
+
+
+async def test_unreachable_bot_opens_case_and_tells_place_in_queue(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, "我想问一下公积金怎么提取"))
+    queued = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    case = await case_of(desk_ctx, result.conversation_id)
+    assert case.reason == "bot_unreachable" and case.status == CaseStatus.queued
+    assert queued.metadata["case"] == case.tracking_no and case.tracking_no in queued.text
+    assert queued.metadata["queue_position"] == await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=case.id)
+    texts = [o.text for o in outbox.by_citizen[cid]]
+    assert texts[0].startswith("智能客服暂时无法应答")
+    async with desk_ctx.sessions() as session:
+        stored = (await session.execute(select(Message).where(Message.conversation_id == result.conversation_id)
+                                        .order_by(Message.id))).scalars().all()
+    # The citizen's message was stored first, then the notices.
+    assert [m.sender for m in stored][:1] == ["citizen"] and stored[0].text == "我想问一下公积金怎么提取"
+
+
+async def test_messages_in_human_mode_go_to_agents_not_bot(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    first = await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    sent_before = len(outbox.by_citizen[cid])
+    second = await handle_inbound(desk_ctx, say(cid, "我的身份证丢了，还在吗？"))
+    assert second.conversation_id == first.conversation_id
+    # Nothing went to the (unreachable) bot: no "bot unavailable" notice, no second case.
+    assert len(outbox.by_citizen[cid]) == sent_before
+    async with desk_ctx.sessions() as session:
+        n_cases = (await session.execute(select(func.count(Case.id)).where(
+            Case.conversation_id == first.conversation_id))).scalar_one()
+        conv = await session.get(Conversation, first.conversation_id)
+    assert n_cases == 1 and conv.status == ConversationStatus.queued
+
+
+async def test_duplicate_delivery_is_stored_once(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    a, b = await asyncio.gather(handle_inbound(desk_ctx, say(cid, "/human_handoff", source_id="dup-1")),
+                                handle_inbound(desk_ctx, say(cid, "/human_handoff", source_id="dup-1")))
+    assert sorted([a.duplicate, b.duplicate]) == [False, True]
+    async with desk_ctx.sessions() as session:
+        n = (await session.execute(select(func.count(Message.id)).where(
+            Message.source_id == "dup-1", Message.conversation_id == a.conversation_id))).scalar_one()
+        cases = (await session.execute(select(func.count(Case.id)).where(
+            Case.conversation_id == a.conversation_id))).scalar_one()
+    assert n == 1 and cases == 1
+
+
+async def test_empty_and_overlong_input_get_polite_answers_and_are_kept(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    await handle_inbound(desk_ctx, say(cid, " \u3000\t "))
+    empty = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "empty")
+    assert "请输入" in empty.text
+    long_text = "我想咨询一下" * 200
+    res = await handle_inbound(desk_ctx, say(cid, long_text))
+    too_long = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "too_long")
+    assert "已为您保存" in too_long.text
+    async with desk_ctx.sessions() as session:
+        kept = (await session.execute(select(Message.text).where(Message.id == res.message_id))).scalar_one()
+    assert kept == long_text
+
+
+async def test_exactly_one_agent_wins_a_simultaneous_accept(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    res = await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    case = await case_of(desk_ctx, res.conversation_id)
+    a1, a2 = await make_agent(desk_ctx, "甲"), await make_agent(desk_ctx, "乙")
+    results = await asyncio.gather(accept_case(desk_ctx, case_id=case.id, agent=a1),
+                                   accept_case(desk_ctx, case_id=case.id, agent=a2), return_exceptions=True)
+    winners = [r for r in results if isinstance(r, Case)]
+    losers = [r for r in results if isinstance(r, CaseError)]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].code == 409
+    after = await case_of(desk_ctx, res.conversation_id)
+    assert after.status == CaseStatus.assigned and after.agent_id in (a1.id, a2.id)
+    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=case.id) is None
+    assigned = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "assigned")
+    assert assigned.metadata["agent_name"] in ("甲", "乙")
+
+
+async def test_agent_chat_close_and_one_rating_per_case(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    res = await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    case = await case_of(desk_ctx, res.conversation_id)
+    agent = await make_agent(desk_ctx, "丙")
+    await accept_case(desk_ctx, case_id=case.id, agent=agent)
+    await send_agent_message(desk_ctx, case_id=case.id, agent=agent, text="您好，请问需要办理什么业务？")
+    got = await outbox.wait_for(cid, lambda o: o.sender == "agent")
+    assert got.text == "您好，请问需要办理什么业务？" and got.metadata["agent_name"] == "丙"
+    await close_case(desk_ctx, case_id=case.id, agent=agent)
+    ask = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rating_request")
+    assert [b.title for b in ask.buttons] == ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
+    await handle_inbound(desk_ctx, say(cid, '/rate{"score": 2, "comment": "等待时间太长"}'))
+    rated = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rated")
+    assert "不满意" in rated.text
+    await handle_inbound(desk_ctx, say(cid, '/rate{"score": 5}'))
+    again = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rating_rejected")
+    assert case.tracking_no in again.text
+    async with desk_ctx.sessions() as session:
+        ratings = (await session.execute(select(Rating).where(Rating.case_id == case.id))).scalars().all()
+    assert len(ratings) == 1
+    assert (ratings[0].score, ratings[0].label, ratings[0].comment) == (2, "不满意", "等待时间太长")
+    assert ratings[0].agent_name == "丙" and ratings[0].rectification == "pending"
+
+
+async def test_messages_of_one_citizen_are_processed_in_arrival_order(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    tasks = [asyncio.create_task(handle_inbound(desk_ctx, say(cid, f"第{i}条"))) for i in range(10)]
+    results = await asyncio.gather(*tasks)
+    ids = [r.message_id for r in results]
+    assert ids == sorted(ids)
