@@ -1,6 +1,8 @@
 """The desk service: ``create_app()`` builds the Sanic app and its socket.io server."""
 from __future__ import annotations
 
+import functools
+import json as jsonlib
 import logging
 
 import httpx
@@ -18,7 +20,7 @@ from .db import make_engine, make_sessionmaker
 from .logging_setup import configure_logging
 from .openapi import OPENAPI
 from .redis_keys import RedisKeys
-from .routes import auth, cases, health, internal, pages, reports
+from .routes import auth, cases, health, internal, pages, reports, uploads
 from .services.auth import TokenSigner
 from .services.delivery import register_channel
 from .settings import Settings
@@ -29,7 +31,8 @@ log = logging.getLogger("desk.app")
 def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic:
     settings = settings or Settings.from_env()
     configure_logging()
-    app = Sanic(name)
+    # Chinese stays readable in API responses (no \uXXXX escapes).
+    app = Sanic(name, dumps=functools.partial(jsonlib.dumps, ensure_ascii=False, separators=(",", ":")))
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 10 * 1024 * 1024
     keys = RedisKeys(settings.redis_prefix)
@@ -39,7 +42,7 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     app.ctx.settings = settings
     app.ctx.sio = sio
 
-    for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp):
+    for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp, uploads.bp):
         app.blueprint(bp)
     web_channel.register(app, sio)
     realtime.register(app, sio)
