@@ -1,0 +1,97 @@
+"""Greeting, goodbye, handoff, out-of-scope and input-problem replies.
+
+Texts come from data/kb/_dialogue.yml so that wording changes need no retrain.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.kb import get_kb
+from actions.reply import send
+
+
+def _popular_buttons(kb, limit: int = 4) -> List[tuple]:
+    return [(kb.topics[t].title, f"/{t}") for t in kb.dialogue.get("popular_topics", [])[:limit] if t in kb.topics]
+
+
+class _UsesKnowledgeBase:
+    """Loads the knowledge base when rasa_sdk instantiates the action at start-up.
+
+    Deliberately not an Action subclass: rasa_sdk registers every concrete
+    Action subclass it finds.
+    """
+
+    def __init__(self) -> None:
+        self.kb = get_kb()
+
+
+class ActionGreet(_UsesKnowledgeBase, Action):
+    def name(self) -> Text:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        send(
+            dispatcher,
+            text=self.kb.text("greet", categories="、".join(self.kb.categories())),
+            kind="greet",
+            buttons=_popular_buttons(self.kb),
+        )
+        return []
+
+
+class ActionGoodbye(_UsesKnowledgeBase, Action):
+    def name(self) -> Text:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        send(dispatcher, text=self.kb.text("goodbye"), kind="goodbye")
+        return []
+
+
+class ActionHandoff(_UsesKnowledgeBase, Action):
+    """The desk opens the case when it sees metadata.handoff; the bot only says so."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        send(dispatcher, text=self.kb.text("handoff"), kind="handoff", handoff=True)
+        return []
+
+
+def out_of_scope_subtype(tracker: Tracker) -> Optional[str]:
+    selector = (tracker.latest_message or {}).get("response_selector") or {}
+    key = ((selector.get("out_of_scope") or {}).get("response") or {}).get("intent_response_key") or ""
+    return key.split("/", 1)[1] if "/" in key else None
+
+
+class ActionOutOfScope(_UsesKnowledgeBase, Action):
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        labels = self.kb.dialogue.get("out_of_scope_kinds") or {}
+        subtype = out_of_scope_subtype(tracker)
+        heard = labels.get(subtype or "")
+        intro = self.kb.text("out_of_scope_heard", heard=heard) if heard else self.kb.text("out_of_scope_generic")
+        text = intro + self.kb.text("out_of_scope_scope", categories="、".join(self.kb.categories()))
+        send(dispatcher, text=text, kind="out_of_scope", buttons=_popular_buttons(self.kb, 3))
+        return []
+
+
+class ActionInputProblem(_UsesKnowledgeBase, Action):
+    """Empty message or one the normaliser had to cut."""
+
+    def name(self) -> Text:
+        return "action_input_problem"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "input_too_long":
+            send(dispatcher, text=self.kb.text("too_long"), kind="too_long")
+        else:
+            send(dispatcher, text=self.kb.text("empty"), kind="empty", buttons=_popular_buttons(self.kb, 3))
+        return []

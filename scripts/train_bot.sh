@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Train the Rasa model, or reuse a cached one trained from identical inputs.
+#
+#   scripts/train_bot.sh            -> prints the model path as its last line
+#
+# The cache key is a sha256 over every training input (config, domain, NLU
+# data, rules, stories, jieba dictionary, custom components, the shared
+# normaliser and the pinned requirements). Models live in
+# ${MODEL_CACHE_DIR:-$HOME/.cache/zhengwu-kefu/models}/<hash>.tar.gz and
+# bot/models/current.tar.gz links to the one in use.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BOT_VENV="${BOT_VENV:-$ROOT/.venv-bot}"
+CACHE_DIR="${MODEL_CACHE_DIR:-$HOME/.cache/zhengwu-kefu/models}"
+PY="$BOT_VENV/bin/python"
+
+if [ ! -x "$PY" ]; then
+  echo "bot venv $BOT_VENV missing: creating it (Python 3.10) from bot/requirements.txt" >&2
+  PY310="$(command -v python3.10 || true)"
+  if [ -z "$PY310" ]; then
+    echo "error: python3.10 not found; Rasa 3.6 needs Python < 3.11" >&2
+    exit 1
+  fi
+  "$PY310" -m venv "$BOT_VENV"
+  "$BOT_VENV/bin/pip" install --quiet --upgrade pip >&2
+  "$BOT_VENV/bin/pip" install -r "$ROOT/bot/requirements.txt" >&2
+fi
+
+HASH="$(cd "$ROOT" && "$PY" - <<'PY'
+import hashlib
+from pathlib import Path
+
+inputs = [
+    "bot/config.yml", "bot/domain", "data/nlu", "data/rules", "data/stories",
+    "data/jieba", "bot/components", "channels/normalize.py", "bot/requirements.txt",
+]
+digest = hashlib.sha256()
+for item in inputs:
+    path = Path(item)
+    if not path.exists():
+        raise SystemExit(f"training input {item} is missing")
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+    for f in files:
+        digest.update(f.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+print(digest.hexdigest())
+PY
+)"
+
+MODEL="$CACHE_DIR/$HASH.tar.gz"
+mkdir -p "$CACHE_DIR" "$ROOT/bot/models"
+
+if [ -f "$MODEL" ]; then
+  echo "using cached model for inputs $HASH" >&2
+else
+  echo "training model for inputs $HASH (this takes a few minutes on 2 CPUs)" >&2
+  TMP_OUT="$(mktemp -d)"
+  trap 'rm -rf "$TMP_OUT"' EXIT
+  start=$(date +%s)
+  (
+    cd "$ROOT/bot"
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false \
+      "$PY" -m rasa train \
+        --config config.yml --domain domain \
+        --data ../data/nlu ../data/rules ../data/stories \
+        --out "$TMP_OUT" --fixed-model-name "$HASH"
+  ) >&2
+  echo "training took $(( $(date +%s) - start ))s" >&2
+  # Write under a temporary name, then rename: a half-written file is never a cache hit.
+  cp "$TMP_OUT/$HASH.tar.gz" "$MODEL.partial"
+  mv "$MODEL.partial" "$MODEL"
+fi
+
+ln -sfn "$MODEL" "$ROOT/bot/models/current.tar.gz"
+echo "$MODEL"
