@@ -1,0 +1,175 @@
+/* Agent workspace: live queue, accept, chat, close. REST for actions, socket.io /agent for news. */
+(function () {
+  "use strict";
+  var Desk = window.Desk, el = Desk.el, $ = function (id) { return document.getElementById(id); };
+  var cases = new Map(), unread = new Map(), tab = "queued", current = null, transcript, socket;
+  var lastTyping = 0, lastRead = 0;
+
+  function listFor(name) {
+    var me = Desk.user;
+    return Array.from(cases.values()).filter(function (c) {
+      if (name === "mine") return c.status === "assigned" && c.agent_id === me.id;
+      return c.status === name;
+    }).sort(function (a, b) {
+      return name === "queued" ? (a.queue_position || 1e9) - (b.queue_position || 1e9) || a.id - b.id : b.id - a.id;
+    });
+  }
+
+  function renderList() {
+    ["queued", "mine", "assigned"].forEach(function (n) {
+      var b = document.querySelector('[data-count="' + n + '"]'); if (b) b.textContent = listFor(n).length;
+    });
+    var ul = $("case-list"); ul.textContent = "";
+    var items = listFor(tab);
+    if (!items.length) ul.appendChild(el("li", "case-item muted", tab === "queued" ? "暂无排队的市民" : "暂无工单"));
+    items.forEach(function (c) {
+      var li = el("li", "case-item"); li.dataset.caseId = c.id; li.tabIndex = 0;
+      if (current && current.id === c.id) li.setAttribute("aria-current", "true");
+      var row = el("div", "row");
+      row.appendChild(el("strong", null, c.tracking_no));
+      var ch = el("span", "badge badge-" + c.channel, Desk.CHANNELS[c.channel] || c.channel); ch.dataset.channel = c.channel;
+      row.appendChild(ch);
+      li.appendChild(row);
+      var row2 = el("div", "row muted");
+      row2.appendChild(el("span", null, (c.citizen ? c.citizen.name : "市民") + " · " + (Desk.REASONS[c.reason] || c.reason)));
+      row2.appendChild(el("span", null, c.status === "queued" && c.queue_position ? "第" + c.queue_position + "位" :
+        c.agent_name || Desk.fmtTime(c.created_at)));
+      if (unread.get(c.id)) row2.appendChild(el("span", "unread", String(unread.get(c.id))));
+      li.appendChild(row2);
+      li.onclick = function () { openCase(c.id); };
+      li.onkeydown = function (ev) { if (ev.key === "Enter") openCase(c.id); };
+      ul.appendChild(li);
+    });
+  }
+
+  function upsert(c) { if (!c) return; var old = cases.get(c.id) || {}; cases.set(c.id, Object.assign({}, old, c)); }
+
+  function load() {
+    var kinds = ["queued", "mine", "closed"].concat(Desk.user.role === "manager" ? ["assigned"] : []);
+    return Promise.all(kinds.map(function (k) {
+      return Desk.api("GET", "/api/cases/?status=" + k).then(function (d) { d.cases.forEach(upsert); });
+    })).then(renderList);
+  }
+
+  function showHead() {
+    var c = current;
+    $("conv-title").textContent = "工单 " + c.tracking_no + " · " + c.status_label;
+    $("conv-meta").textContent = "渠道：" + (Desk.CHANNELS[c.channel] || c.channel) + "　市民：" + (c.citizen ? c.citizen.name : "")
+      + "　转人工原因：" + (Desk.REASONS[c.reason] || c.reason) + (c.topic ? "　主题：" + c.topic : "")
+      + (c.agent_name ? "　坐席：" + c.agent_name : "");
+    $("conv-meta").dataset.channel = c.channel;
+    var mine = c.status === "assigned" && c.agent_id === Desk.user.id;
+    $("accept").hidden = c.status !== "queued";
+    $("close-open").hidden = c.status === "closed" || (!mine && Desk.user.role !== "manager");
+    $("composer").hidden = !mine;
+  }
+
+  function openCase(id) {
+    var c = cases.get(id);
+    if (!c) return;
+    current = c; unread.delete(id); lastRead = 0;
+    $("conv-empty").hidden = true; $("conv-body").hidden = false; $("conv-error").textContent = "";
+    $("close-form").hidden = true;
+    transcript.reset(); showHead(); renderList();
+    return Desk.api("GET", "/api/cases/" + id + "/messages").then(function (d) {
+      if (!current || current.id !== id) return;
+      d.messages.forEach(function (m) { transcript.add(m); });
+      markRead();
+    }).catch(function (e) { $("conv-error").textContent = e.message; });
+  }
+
+  function markRead() {
+    if (!current || current.status !== "assigned" || current.agent_id !== Desk.user.id || document.hidden) return;
+    var upTo = transcript.maxCitizenId();
+    if (upTo > lastRead) { lastRead = upTo; Desk.api("POST", "/api/cases/" + current.id + "/read", { up_to: upTo }).catch(function () {}); }
+  }
+
+  function bindActions() {
+    $("accept").onclick = function () {
+      var id = current.id;
+      Desk.api("POST", "/api/cases/" + id + "/accept").then(function (d) {
+        upsert(Object.assign({}, d.case, { agent_id: Desk.user.id, agent_name: Desk.user.display_name }));
+        tab = "mine"; selectTab(); openCase(id);
+      }).catch(function (e) {
+        $("conv-error").textContent = e.status === 409 ? "该工单已被其他客服接入或已结束。" : e.message;
+        Desk.api("GET", "/api/cases/" + id).then(function (d) { upsert(d.case); current = cases.get(id); showHead(); renderList(); });
+      });
+    };
+    $("close-open").onclick = function () { $("close-form").hidden = false; $("close-note").focus(); };
+    $("close-cancel").onclick = function () { $("close-form").hidden = true; };
+    $("close-form").onsubmit = function (ev) {
+      ev.preventDefault();
+      var id = current.id;
+      Desk.api("POST", "/api/cases/" + id + "/close", { note: $("close-note").value }).then(function (d) {
+        upsert(d.case); $("close-note").value = ""; $("close-form").hidden = true;
+        current = cases.get(id); showHead(); renderList();
+        Desk.api("GET", "/api/cases/" + id + "/messages").then(function (r) { r.messages.forEach(function (m) { transcript.add(m); }); });
+      }).catch(function (e) { $("conv-error").textContent = e.message; });
+    };
+    var reply = $("reply");
+    $("composer").onsubmit = function (ev) {
+      ev.preventDefault();
+      var text = reply.value.trim(); if (!text || !current) return;
+      var body = { text: text, private: $("private").checked, client_id: String(Date.now()) + Math.random().toString(16).slice(2, 8) };
+      reply.value = "";
+      Desk.api("POST", "/api/cases/" + current.id + "/messages", body).then(function (d) { transcript.add(d.message); })
+        .catch(function (e) { $("conv-error").textContent = e.message; reply.value = text; });
+    };
+    reply.onkeydown = function (ev) {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); $("composer").requestSubmit(); }
+    };
+    reply.oninput = function () {
+      var now = Date.now();
+      if (current && !$("private").checked && now - lastTyping > 3000) {
+        lastTyping = now; Desk.api("POST", "/api/cases/" + current.id + "/typing").catch(function () {});
+      }
+    };
+    document.addEventListener("visibilitychange", markRead);
+    document.querySelectorAll(".tab").forEach(function (b) { b.onclick = function () { tab = b.dataset.tab; selectTab(); }; });
+    $("logout").onclick = Desk.logout;
+  }
+
+  function selectTab() {
+    document.querySelectorAll(".tab").forEach(function (b) { b.setAttribute("aria-selected", String(b.dataset.tab === tab)); });
+    renderList();
+  }
+
+  function connect() {
+    socket = io("/agent", { auth: { token: Desk.token() || "" }, path: "/socket.io/" });
+    var live = $("live");
+    socket.on("connect", function () { live.textContent = "在线"; load(); });
+    socket.on("disconnect", function () { live.textContent = "连接中断，重连中…"; });
+    socket.on("connect_error", function () { live.textContent = "连接失败，重试中…"; });
+    socket.on("queue_updated", function (d) {
+      upsert(d.case);
+      if (current && d.case && d.case.id === current.id) { current = cases.get(current.id); showHead(); }
+      renderList();
+    });
+    socket.on("case_message", function (d) {
+      if (current && d.case_id === current.id) { transcript.add(d.message); markRead(); }
+      else if (d.message && d.message.sender === "citizen") { unread.set(d.case_id, (unread.get(d.case_id) || 0) + 1); renderList(); }
+    });
+    socket.on("case_closed", function (d) {
+      upsert(d.case);
+      if (current && d.case && d.case.id === current.id) { current = cases.get(current.id); showHead(); }
+      renderList();
+    });
+    socket.on("case_rated", function (d) {
+      if (current && d.case_id === current.id) {
+        $("conv-error").textContent = "";
+        transcript.c.appendChild(el("div", "divider", "市民已评价：" + d.score + " 分"));
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    transcript = new Desk.Transcript($("transcript"));
+    bindActions();
+    Desk.requireLogin(["agent", "manager"]).then(function (user) {
+      $("me").textContent = user.display_name + (user.role === "manager" ? "（管理员）" : "");
+      $("logout").hidden = false; $("workspace").hidden = false;
+      if (user.role === "manager") document.querySelectorAll(".manager-only").forEach(function (n) { n.hidden = false; });
+      connect();
+    }).catch(function (e) { document.querySelector(".login-error").textContent = e.message; });
+  });
+})();
