@@ -1,0 +1,265 @@
+"""Local stand-ins for third-party servers the desk calls, as real HTTP servers on 127.0.0.1.
+
+``FakeWeChat`` implements WeChat's documented token and customer-service send API
+(GET /cgi-bin/token, POST /cgi-bin/message/custom/send): it issues access tokens, checks
+them, validates the message shapes, records every request (raw bytes included) and can be
+told to answer errors (40001, 42001, 45015, 45047, -1, ...) or to answer slowly.
+
+``SlowRasa`` speaks Rasa's REST channel (POST /webhooks/rest/webhook) and answers after a
+configurable delay. It exists only to make a bot turn take longer than WeChat's 5-second
+push timeout, which the real Rasa cannot be made to do on demand; everything else is
+tested against the real bot.
+
+Each server runs its own event loop in a thread, so a test may block (sync httpx) or await
+without starving it. Helpers wait on conditions with deadlines, never blindly.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.services import free_port
+
+SEND_TYPES = {"text": ("content",), "image": ("media_id",), "link": ("title", "url"),
+              "miniprogrampage": ("title", "pagepath", "thumb_media_id")}
+
+
+class _ThreadedServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._lock = threading.Lock()
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def start(self) -> "_ThreadedServer":
+        ready = threading.Event()
+
+        async def boot() -> None:
+            app = web.Application()
+            self.routes(app)
+            self._runner = web.AppRunner(app)
+            await self._runner.setup()
+            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+            ready.set()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(boot())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise TimeoutError(f"{type(self).__name__} did not start")
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        runner = self._runner
+
+        async def shutdown() -> None:
+            if runner is not None:
+                await runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``check`` until it returns something truthy; return it. Sync tests use this."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+async def async_wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+@dataclass
+class SentMessage:
+    raw: bytes            # the request body exactly as the desk sent it
+    body: dict[str, Any]
+    token: str
+    answered: dict[str, Any]
+
+    @property
+    def touser(self) -> str:
+        return str(self.body.get("touser", ""))
+
+    @property
+    def msgtype(self) -> str:
+        return str(self.body.get("msgtype", ""))
+
+    @property
+    def text(self) -> str:
+        return str((self.body.get("text") or {}).get("content", ""))
+
+
+@dataclass
+class FakeWeChat(_ThreadedServer):
+    appid: str = "wx-test-appid"
+    secret: str = "test-secret"
+    expires_in: int = 7200
+    token_requests: int = 0
+    sent: list[SentMessage] = field(default_factory=list)    # accepted and answered errcode 0
+    attempts: list[SentMessage] = field(default_factory=list)  # every send request, whatever the answer
+    send_delay_s: float = 0.0
+    _scripted: list[int] = field(default_factory=list)
+    _tokens: dict[str, float] = field(default_factory=dict)   # token -> expiry (monotonic)
+    _revoked: set[str] = field(default_factory=set)
+    _closed_windows: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        _ThreadedServer.__init__(self)
+
+    # ---- test controls -------------------------------------------------------------
+    def fail_next(self, *errcodes: int) -> None:
+        """Answer the next sends with these errcodes, in order (a valid token is still required)."""
+        with self._lock:
+            self._scripted.extend(errcodes)
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far answers 40001 from now on (secret reset elsewhere)."""
+        with self._lock:
+            self._revoked.update(self._tokens)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far answers 42001 (expired) from now on."""
+        with self._lock:
+            for t in self._tokens:
+                self._tokens[t] = 0.0
+
+    def close_window(self, openid: str) -> None:
+        """The citizen last wrote more than 48 hours ago: sends to them answer 45015."""
+        with self._lock:
+            self._closed_windows.add(openid)
+
+    def sent_to(self, openid: str) -> list[SentMessage]:
+        with self._lock:
+            return [m for m in self.sent if m.touser == openid]
+
+    def texts_to(self, openid: str) -> list[str]:
+        return [m.text for m in self.sent_to(openid) if m.msgtype == "text"]
+
+    def attempts_to(self, openid: str) -> list[SentMessage]:
+        with self._lock:
+            return [m for m in self.attempts if m.touser == openid]
+
+    # ---- the API -------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/cgi-bin/token", self._token)
+        app.router.add_post("/cgi-bin/message/custom/send", self._send)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        q = request.query
+        with self._lock:
+            self.token_requests += 1
+            n = self.token_requests
+        if q.get("grant_type") != "client_credential":
+            return web.json_response({"errcode": 40002, "errmsg": "invalid grant_type"})
+        if q.get("appid") != self.appid:
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
+        if q.get("secret") != self.secret:
+            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        token = f"ACCESS_TOKEN_{n}_{time.monotonic_ns()}"
+        with self._lock:
+            self._tokens[token] = time.monotonic() + self.expires_in
+        return web.json_response({"access_token": token, "expires_in": self.expires_in})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        token = request.query.get("access_token", "")
+        if self.send_delay_s:
+            await asyncio.sleep(self.send_delay_s)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            body = None
+        answer = self._answer(token, body)
+        record = SentMessage(raw=raw, body=body if isinstance(body, dict) else {}, token=token, answered=answer)
+        with self._lock:
+            self.attempts.append(record)
+            if answer["errcode"] == 0:
+                self.sent.append(record)
+        return web.json_response(answer)
+
+    def _answer(self, token: str, body: Any) -> dict[str, Any]:
+        with self._lock:
+            expiry = self._tokens.get(token)
+            if expiry is None or token in self._revoked:
+                return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+            if expiry <= time.monotonic():
+                return {"errcode": 42001, "errmsg": "access_token expired"}
+            if not isinstance(body, dict):
+                return {"errcode": 47001, "errmsg": "data format error"}
+            msgtype = body.get("msgtype")
+            fields = SEND_TYPES.get(str(msgtype))
+            inner = body.get(str(msgtype))
+            if not body.get("touser"):
+                return {"errcode": 40003, "errmsg": "invalid openid"}
+            if fields is None or not isinstance(inner, dict):
+                return {"errcode": 40008, "errmsg": "invalid message type"}
+            if any(not inner.get(f) for f in fields):
+                return {"errcode": 44003, "errmsg": "empty news data"}
+            if body["touser"] in self._closed_windows:
+                return {"errcode": 45015, "errmsg": "response out of time limit or subscription is canceled"}
+            if self._scripted:
+                code = self._scripted.pop(0)
+                return {"errcode": code, "errmsg": f"scripted error {code}"}
+        return {"errcode": 0, "errmsg": "ok"}
+
+
+@dataclass
+class SlowRasa(_ThreadedServer):
+    """Rasa's REST webhook shape; answers after ``delay_s`` with ``reply(message)``."""
+
+    delay_s: float = 6.0
+    reply: Callable[[str], list[dict[str, Any]]] = lambda text: [{"text": f"您咨询的是：{text}"}]
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _ThreadedServer.__init__(self)
+
+    def messages(self) -> list[str]:
+        with self._lock:
+            return [str(r.get("message", "")) for r in self.received]
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/webhooks/rest/webhook", self._webhook)
+        app.router.add_get("/status", lambda r: web.json_response({"model_file": "slow-double"}))
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        with self._lock:
+            self.received.append(data)
+        await asyncio.sleep(self.delay_s)
+        return web.json_response(self.reply(str(data.get("message", ""))))
