@@ -255,7 +255,10 @@ class SlowRasa(_ThreadedServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        app.router.add_get("/status", lambda r: web.json_response({"model_file": "slow-double"}))
+        app.router.add_get("/status", self._status)
+
+    async def _status(self, request: web.Request) -> web.Response:
+        return web.json_response({"model_file": "slow-double"})
 
     async def _webhook(self, request: web.Request) -> web.Response:
         data = await request.json()
@@ -263,3 +266,59 @@ class SlowRasa(_ThreadedServer):
             self.received.append(data)
         await asyncio.sleep(self.delay_s)
         return web.json_response(self.reply(str(data.get("message", ""))))
+
+
+class WeChatPusher:
+    """Plays WeChat's push side: builds signed (plain) or encrypted (safe) pushes for a desk.
+
+    ``push`` returns the desk's HTTP response; keyword overrides let tests break one thing at
+    a time (signature, timestamp, appid, body).
+    """
+
+    def __init__(self, url: str, *, token: str, appid: str, fmt: str, aes_key: str | None = None) -> None:
+        from channels.wechat_crypto import WeChatCrypto
+
+        self.url = url.rstrip("/") + "/webhooks/miniprogram"
+        self.token, self.appid, self.fmt, self.aes_key = token, appid, fmt, aes_key
+        self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self._nonce = 0
+
+    def serialize(self, fields: dict[str, Any]) -> str:
+        if self.fmt == "json":
+            return json.dumps(fields, ensure_ascii=False)
+        parts = []
+        for k, v in fields.items():
+            parts.append(f"<{k}>{v}</{k}>" if isinstance(v, int) else f"<{k}><![CDATA[{v}]]></{k}>")
+        return "<xml>" + "".join(parts) + "</xml>"
+
+    def build(self, msg: dict[str, Any], *, timestamp: int | None = None, appid: str | None = None,
+              sign_as: str = "auto") -> tuple[dict[str, str], bytes]:
+        """Query parameters and body of a push as WeChat would send it."""
+        from channels.wechat_crypto import WeChatCrypto, sha1_signature
+
+        self._nonce += 1
+        ts, nonce = str(timestamp if timestamp is not None else int(time.time())), f"{self._nonce}{time.time_ns() % 10**6}"
+        params = {"timestamp": ts, "nonce": nonce, "signature": sha1_signature(self.token, ts, nonce)}
+        if self.crypto is None:
+            return params, self.serialize(msg).encode("utf-8")
+        crypto = self.crypto if appid is None else WeChatCrypto(self.token, self.aes_key or "", appid)
+        encrypt = crypto.encrypt(self.serialize(msg))
+        body = self.serialize({"ToUserName": msg.get("ToUserName", "gh_test"), "Encrypt": encrypt}).encode("utf-8")
+        params.update({"encrypt_type": "aes", "openid": str(msg.get("FromUserName", ""))})
+        if sign_as != "signature_only":
+            params["msg_signature"] = crypto.sign(ts, nonce, encrypt)
+        return params, body
+
+    def send(self, params: dict[str, str], body: bytes, **kw: Any) -> Any:
+        import httpx
+
+        ctype = "application/json" if self.fmt == "json" else "text/xml"
+        return httpx.post(self.url, params=params, content=body, headers={"Content-Type": ctype}, timeout=10, **kw)
+
+    def push(self, msg: dict[str, Any], **kw: Any) -> Any:
+        return self.send(*self.build(msg, **kw))
+
+
+def text_push(openid: str, content: str, msg_id: int, *, create_time: int | None = None) -> dict[str, Any]:
+    return {"ToUserName": "gh_test", "FromUserName": openid, "CreateTime": create_time or int(time.time()),
+            "MsgType": "text", "Content": content, "MsgId": msg_id}
