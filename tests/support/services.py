@@ -126,7 +126,12 @@ def start_desk(env: dict[str, str], port: int, *, name: str = "desk") -> Proc:
 
 
 def trained_model() -> Path:
-    """Path of the trained model (trains it when its inputs changed; cached by hash)."""
+    """Path of the trained model (trains it when its inputs changed; cached by hash).
+
+    TEST_BOT_MODEL points at an existing model instead (for iterating on desk code only).
+    """
+    if os.environ.get("TEST_BOT_MODEL"):
+        return Path(os.environ["TEST_BOT_MODEL"])
     out = subprocess.run(["bash", str(ROOT / "scripts" / "train_bot.sh")], cwd=ROOT, check=True,
                          stdout=subprocess.PIPE, text=True, env={**os.environ, "BOT_VENV": str(BOT_VENV)})
     return Path(out.stdout.strip().splitlines()[-1])
