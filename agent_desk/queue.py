@@ -28,11 +28,11 @@ async def dequeue(redis: "Redis", keys: RedisKeys, *, case_id: int) -> None:
 async def position(redis: "Redis", keys: RedisKeys, *, case_id: int) -> int | None:
     """1-based place in the queue, or None when the case is not waiting."""
     rank = await redis.zrank(keys.queue, str(case_id))
-    return None if rank is None else int(rank) + 1
+    return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
 
 
 async def waiting_ids(redis: "Redis", keys: RedisKeys) -> list[int]:
-    return [int(x) for x in await redis.zrange(keys.queue, 0, -1)]
+    return [int(x) for x in await redis.zrange(keys.queue, 0, -1)]  # type: ignore[arg-type]
 
 
 async def rebuild(redis: "Redis", keys: RedisKeys, session: AsyncSession) -> int:

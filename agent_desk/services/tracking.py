@@ -22,8 +22,7 @@ async def next_tracking_no(session: AsyncSession, *, now: datetime) -> str:
     day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(CaseCounter).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(CaseCounter).values(day=day, last=1).on_conflict_do_update(
         index_elements=[CaseCounter.day], set_={"last": CaseCounter.last + 1}
     ).returning(CaseCounter.last)
     seq = (await session.execute(stmt)).scalar_one()
