@@ -156,10 +156,19 @@
   function add(raw, opts) {
     var m = normalize(raw);
     if (m.id && byId.has(m.id)) { if (m.read) markRead([m.id]); return false; }
-    if (m.client_id && byClient.has(m.client_id)) { ack(m.client_id, m.id); if (m.read) markRead([m.id]); return false; }
+    if (m.client_id && byClient.has(m.client_id)) {
+      var pending = byClient.get(m.client_id);
+      if (m.attachment && m.attachment.url && !pending.dataset.att) {  // the upload is stored: show the real file
+        var fresh = build(m); fresh.dataset.client = m.client_id; fresh.dataset.att = "1";
+        if (pending.dataset.conv) fresh.dataset.conv = pending.dataset.conv;
+        pending.replaceWith(fresh); byClient.set(m.client_id, fresh);
+      }
+      ack(m.client_id, m.id); if (m.read) markRead([m.id]); return false;
+    }
     var node = build(m);
     if (m.conversation_id) node.dataset.conv = m.conversation_id;
     if (m.client_id) { node.dataset.client = m.client_id; byClient.set(m.client_id, node); }
+    if (m.attachment && m.attachment.url) node.dataset.att = "1";
     if (m.id) { node.dataset.id = m.id; byId.set(m.id, node); place(node, m.id); }
     else log().appendChild(node);
     markConversation(node);

@@ -20,7 +20,8 @@
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       .then(function (res) {
         if (!res.ok) { ZW.render.fail(cid, "未发送"); ZW.hint(res.body.error || "上传失败，请重试。"); return; }
-        ZW.render.ack(cid, res.body.message_id);
+        ZW.render.add({ id: res.body.message_id, sender: "citizen", client_id: cid, kind: res.body.attachment.type,
+          text: res.body.attachment.name, attachment: res.body.attachment });
         ZW.hint("");
       })
       .catch(function () { ZW.render.fail(cid, "未发送"); ZW.hint("网络不稳定，上传失败，请重试。"); });

@@ -1,0 +1,129 @@
+"""Our citizen widget in Chromium: normal and elder mode, the handoff flow, accessibility rules."""
+from __future__ import annotations
+
+import pytest
+
+from .agent_api import AgentApi
+from .conftest import no_dialogs
+from .widget_page import MEASURE, TRACKING_RE, NO_RECOGNITION, SPEECH_SPY, hand_off, open_widget, wait_ready
+
+pytestmark = pytest.mark.browser
+
+
+def _check_rules(data: dict, *, min_text: float, min_target: float) -> None:
+    assert data["body"]["size"] >= min_text
+    assert data["body"]["line"] / data["body"]["size"] >= 1.3
+    assert data["texts"], "nothing visible was measured"
+    for t in data["texts"]:
+        assert t["size"] >= min_text, t
+        assert t["line"] and t["line"] / t["size"] >= 1.3, t
+        assert t["contrast"] >= 4.5, t
+    for box in data["targets"]:
+        assert box["w"] >= min_target and box["h"] >= min_target, box
+
+
+def test_widget_normal_and_elder_mode(context, web_desk, demo_users, artifacts):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url, init_scripts=(SPEECH_SPY,))
+    dialogs = no_dialogs(page)
+    page.fill("#zw-input", "你好，我想咨询社保卡补办")
+    page.click("#zw-send")
+    bubble = page.locator(".zw-from-system", has_text="受理编号")
+    bubble.wait_for()
+    tracking = TRACKING_RE.search(bubble.inner_text()).group(0)  # type: ignore[union-attr]
+    page.wait_for_function("document.querySelector('#zw-status').textContent.includes('排队')")
+
+    normal = page.evaluate(MEASURE)
+    _check_rules(normal, min_text=16, min_target=40)
+    page.screenshot(path=str(artifacts / "widget-normal.png"), full_page=True)
+
+    page.click("#zw-elder")
+    assert page.get_attribute("#zw-elder", "aria-pressed") == "true"
+    elder = page.evaluate(MEASURE)
+    _check_rules(elder, min_text=18, min_target=60)
+    page.screenshot(path=str(artifacts / "widget-elder.png"), full_page=True)
+
+    # Remembered across a reload, and the history is back.
+    page.reload()
+    wait_ready(page)
+    assert page.evaluate("document.body.classList.contains('zw-elder')")
+    page.locator(".zw-from-citizen", has_text="社保卡补办").wait_for()
+
+    # Read-aloud: in elder mode new answers are spoken; each answer also has a 朗读 button.
+    agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+    agent.accept(agent.case_by_tracking(tracking)["id"])
+    page.wait_for_function("window.__spoken.some(t => t.includes('已接入'))")
+    page.locator(".zw-speak").first.click()
+    assert len(page.evaluate("window.__spoken")) >= 2
+    assert dialogs == []
+
+
+def test_voice_input_fallback_is_inline(context, web_desk):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url, init_scripts=(NO_RECOGNITION,))
+    dialogs = no_dialogs(page)
+    page.click("#zw-mic")
+    page.wait_for_function("document.querySelector('#zw-hint').textContent.includes('不支持语音输入')")
+    assert dialogs == []
+
+
+def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url)
+    tracking = hand_off(page)
+    page.wait_for_function("document.querySelector('#zw-status').textContent.includes('排队')")
+    page.fill("#zw-input", "我的社保卡丢了")
+    page.press("#zw-input", "Enter")
+    page.locator(".zw-from-citizen .zw-state", has_text="已送达").last.wait_for()
+
+    agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+    case = agent.case_by_tracking(tracking)
+    agent.accept(case["id"])
+    page.wait_for_function("document.querySelector('#zw-status').textContent.includes('王晓明') || "
+                           "document.querySelector('#zw-status').textContent.includes('为您服务')")
+    status = page.inner_text("#zw-status")
+    assert "人工客服" in status
+
+    agent.typing(case["id"])
+    page.locator("#zw-typing", has_text="正在输入").wait_for()
+
+    citizen_ids = [m["id"] for m in agent.messages(case["id"]) if m["sender"] == "citizen"]
+    agent.read(case["id"], max(citizen_ids))
+    page.locator(".zw-from-citizen .zw-read", has_text="已读").first.wait_for()
+
+    agent.say(case["id"], "您好，请问丢失的是实体卡吗？")
+    page.locator(".zw-from-agent", has_text="实体卡").wait_for()
+    assert "人工客服" in page.locator(".zw-from-agent .zw-who").last.inner_text()
+
+    agent.close(case["id"], "已解答")
+    card = page.locator(".zw-rating").last
+    card.wait_for()
+    assert card.locator("button[data-score]").count() == 5
+    card.locator("button[data-score='4']").click()
+    card.locator("textarea").fill("讲解清楚")
+    card.locator(".zw-btn-primary").click()
+    page.locator(".zw-from-system", has_text="感谢您的评价").wait_for()
+    rated = [m for m in agent.messages(case["id"]) if m["sender"] == "citizen" and m["text"].startswith("/rate")]
+    assert rated and '"score":4' in rated[-1]["text"].replace(" ", "")
+
+
+def test_upload_image_and_reject_fake(context, web_desk, demo_users, tmp_path):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url)
+    tracking = hand_off(page)
+    agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+    case = agent.case_by_tracking(tracking)
+    agent.accept(case["id"])
+    png = tmp_path / "证件照.png"
+    png.write_bytes(bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                                  "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"))
+    page.set_input_files("#zw-file", str(png))
+    page.locator(".zw-from-citizen img").wait_for()
+    msgs = [m for m in agent.messages(case["id"]) if m["kind"] == "image"]
+    assert msgs and msgs[-1]["attachment"]["name"] == "证件照.png"
+    url = msgs[-1]["attachment"]["url"]
+    assert url.startswith("/uploads/") and len(url) > 40
+    r = agent.http.get(url)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+    fake = tmp_path / "伪装.png"
+    fake.write_bytes(b"<script>alert(1)</script>")
+    page.set_input_files("#zw-file", str(fake))
+    page.wait_for_function("document.querySelector('#zw-hint').textContent.includes('只支持')")
