@@ -1,0 +1,93 @@
+"""The desk's HTTP API as a real process: auth, roles, bad input, the service API, contracts."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from agent_desk.models import AuditEntry
+from agent_desk.services.router import handle_inbound
+from channels.base import InboundMessage
+
+
+@pytest.fixture(scope="module")
+def http(desk_server):
+    with httpx.Client(base_url=desk_server.url, timeout=30) as client:
+        yield client
+
+
+def login(http: httpx.Client, username: str, password: str) -> dict[str, str]:
+    r = http.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_health_and_openapi_contracts(http) -> None:
+    health = http.get("/healthz").json()
+    assert health == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "bot": "ok"}}
+    spec = http.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/healthz", "/api/auth/login", "/api/cases/{case_id}/accept", "/api/reports/summary"} <= set(spec["paths"])
+
+
+def test_login_errors_are_polite_and_audited(http, desk_server, pg_url) -> None:
+    r = http.post("/api/auth/login", json={"username": "agent", "password": "wrong-password"})
+    assert r.status_code == 401 and r.json() == {"error": "用户名或密码错误"}
+    assert http.post("/api/auth/login", content=b"{not json").status_code == 400
+    assert http.post("/api/auth/login", json={"username": "", "password": ""}).json()["error"] == "请输入用户名和密码"
+    assert http.post("/api/auth/login", json=["agent"]).status_code == 400
+
+    async def failed_logins() -> list[str]:
+        from agent_desk.db import make_engine, make_sessionmaker
+        from tests.support.services import _normalise
+
+        engine = make_engine(_normalise(pg_url))
+        async with make_sessionmaker(engine)() as session:
+            rows = (await session.execute(select(AuditEntry.target_id).where(
+                AuditEntry.action == "auth.login_failed"))).scalars().all()
+        await engine.dispose()
+        return list(rows)
+
+    assert "agent" in asyncio.run(failed_logins())
+
+
+def test_roles_are_enforced(http) -> None:
+    assert http.get("/api/cases/").status_code == 401
+    assert http.get("/api/cases/", headers={"Authorization": "Bearer forged.token.value"}).status_code == 401
+    agent = login(http, "agent", "agent-demo-2026")
+    manager = login(http, "manager", "manager-demo-2026")
+    assert http.get("/api/reports/summary", headers=agent).status_code == 403
+    assert http.get("/api/reports/summary", headers=manager).status_code == 200
+    assert http.get("/api/cases/", params={"status": "bogus"}, headers=agent).status_code == 400
+    assert http.post("/api/cases/999999/accept", headers=agent).status_code == 404
+    assert http.get("/api/reports/summary", params={"from": "2026-13-01"}, headers=manager).status_code == 400
+    bad_range = http.get("/api/reports/summary", params={"from": "2026-12-02", "to": "2026-12-01"}, headers=manager)
+    assert bad_range.status_code == 400 and "结束日期" in bad_range.json()["error"]
+
+
+def test_service_api_for_case_status(http, desk_server, desk_ctx_for_server) -> None:
+    tracking_no = desk_ctx_for_server
+    token = desk_server.env["DESK_SERVICE_TOKEN"]
+    assert http.get(f"/api/internal/cases/{tracking_no}").status_code == 401
+    assert http.get(f"/api/internal/cases/{tracking_no}",
+                    headers={"Authorization": "Bearer wrong"}).status_code == 401
+    ok = http.get(f"/api/internal/cases/{tracking_no.lower()}", headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
+    assert ok.json()["tracking_no"] == tracking_no and ok.json()["status"] == "queued"
+    assert ok.json()["status_label"] == "排队等待人工客服"
+    missing = http.get("/api/internal/cases/SL20200101-9999", headers={"Authorization": f"Bearer {token}"})
+    assert missing.status_code == 404
+
+
+@pytest.fixture
+async def desk_ctx_for_server(desk_ctx):
+    """A queued case in the shared test database, opened through the router."""
+    from tests.agent_desk import capture
+
+    box = capture.install()
+    await handle_inbound(desk_ctx, InboundMessage(channel=capture.CHANNEL, external_user_id="api-case-status",  # type: ignore[arg-type]
+                                                  text="/human_handoff"))
+    queued = await box.wait_for("api-case-status", lambda o: o.metadata.get("event") == "queued")
+    return queued.metadata["case"]
