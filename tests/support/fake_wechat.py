@@ -163,6 +163,11 @@ class FakeWeChat(_ThreadedServer):
         with self._lock:
             self._closed_windows.add(openid)
 
+    def reopen_window(self, openid: str) -> None:
+        """The citizen wrote again."""
+        with self._lock:
+            self._closed_windows.discard(openid)
+
     def sent_to(self, openid: str) -> list[SentMessage]:
         with self._lock:
             return [m for m in self.sent if m.touser == openid]
