@@ -40,7 +40,7 @@
     if (att && att.url) {
       var a = el("a"); a.href = att.url; a.target = "_blank"; a.rel = "noopener noreferrer";
       if (att.type === "image") { var img = el("img"); img.src = att.url; img.alt = att.name || "图片"; a.appendChild(img); }
-      else a.textContent = "📄 " + (att.name || "文件") + (att.size ? "（" + Math.ceil(att.size / 1024) + " KB）" : "");
+      else a.textContent = "文件：" + (att.name || "文件") + (att.size ? "（" + Math.ceil(att.size / 1024) + " KB）" : "");
       body.appendChild(a);
     } else {
       body.textContent = m.sender === "citizen" ? this.citizenText(m) : m.text;

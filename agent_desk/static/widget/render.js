@@ -48,7 +48,7 @@
       var img = el("img"); img.src = att.url; img.alt = att.name || "图片"; a.appendChild(img);
       return a;
     }
-    var f = el("a", null, "📄 " + (att.name || "文件")); f.href = att.url || "#"; f.target = "_blank"; f.rel = "noopener";
+    var f = el("a", null, "文件：" + (att.name || "文件")); f.href = att.url || "#"; f.target = "_blank"; f.rel = "noopener";
     return f;
   }
 
@@ -105,7 +105,7 @@
       meta.appendChild(el("span", "zw-state", m.id ? (m.read ? "已读" : "已送达") : "发送中…"));
       if (m.read) meta.lastChild.classList.add("zw-read");
     } else if (m.text && ZW.speech && ZW.speech.canSpeak) {
-      var sp = el("button", "zw-speak", "🔊 朗读"); sp.type = "button"; sp.setAttribute("aria-label", "朗读这条消息");
+      var sp = el("button", "zw-speak", "朗读"); sp.type = "button"; sp.setAttribute("aria-label", "朗读这条消息");
       sp.onclick = function () { ZW.speech.speak(m.text); };
       meta.appendChild(sp);
     }

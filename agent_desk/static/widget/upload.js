@@ -11,7 +11,7 @@
     var token = ZW.store.get("token");
     if (!token) { ZW.hint("正在连接，请稍后再发送文件。"); return; }
     var cid = ZW.uuid();
-    ZW.render.add({ sender: "citizen", client_id: cid, text: "📎 " + file.name, kind: "file" });
+    ZW.render.add({ sender: "citizen", client_id: cid, text: "附件：" + file.name, kind: "file" });
     var form = new FormData();
     form.append("file", file, file.name);
     form.append("client_id", cid);
