@@ -28,7 +28,7 @@ from sanic import Blueprint, Request, text
 from .base import Button, InboundMessage, OutboundMessage
 from .miniprogram_outbound import send_to_citizen
 from .wechat_api import mask_openid
-from .wechat_crypto import AppIdError, CryptoError, WeChatCrypto, signature_matches
+from .wechat_crypto import AppIdError, CryptoError, SignatureError, WeChatCrypto, signature_matches
 
 if TYPE_CHECKING:
     from sanic import HTTPResponse, Sanic
@@ -80,7 +80,7 @@ def parse_body(body: bytes, fmt: str) -> dict[str, str]:
             for k, v in data.items() if v is not None}
 
 
-def authenticate(ctx: "DeskContext", args: dict[str, str], body: bytes) -> dict[str, str]:
+def authenticate(ctx: DeskContext, args: dict[str, str], body: bytes) -> dict[str, str]:
     """Verify a push and return the message fields, or raise Rejected."""
     s = ctx.settings
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
@@ -106,8 +106,10 @@ def authenticate(ctx: "DeskContext", args: dict[str, str], body: bytes) -> dict[
         plain = crypto.decrypt(encrypt)
     except AppIdError as exc:
         raise Rejected(403, "message is for another appid") from exc
+    except SignatureError as exc:
+        raise Rejected(403, str(exc)) from exc
     except CryptoError as exc:
-        raise Rejected(403 if "signature" in str(exc) else 400, str(exc)) from exc
+        raise Rejected(400, str(exc)) from exc
     return parse_body(plain.encode("utf-8"), s.wechat_msg_format)
 
 
@@ -121,7 +123,7 @@ def dedupe_key(msg: dict[str, str]) -> str:
     return f"{openid}:raw:{msg.get('CreateTime', '')}:{digest}"
 
 
-async def verify_url(request: Request) -> "HTTPResponse":
+async def verify_url(request: Request) -> HTTPResponse:
     s = request.app.ctx.desk.settings
     if not s.wechat_token:
         return text("mini-program channel is not configured", status=503)
@@ -133,7 +135,7 @@ async def verify_url(request: Request) -> "HTTPResponse":
     return text("forbidden", status=403)
 
 
-async def receive(request: Request) -> "HTTPResponse":
+async def receive(request: Request) -> HTTPResponse:
     ctx: DeskContext = request.app.ctx.desk
     if not ctx.settings.wechat_token:
         return text("mini-program channel is not configured", status=503)
@@ -164,7 +166,7 @@ def _task_done(task: asyncio.Task[None]) -> None:
         log.error("mini-program message processing failed", exc_info=task.exception())
 
 
-async def process(ctx: "DeskContext", msg: dict[str, str], key: str) -> None:
+async def process(ctx: DeskContext, msg: dict[str, str], key: str) -> None:
     from agent_desk.services.router import handle_inbound
 
     openid = msg["FromUserName"]
@@ -180,7 +182,7 @@ async def process(ctx: "DeskContext", msg: dict[str, str], key: str) -> None:
         raise
 
 
-async def to_inbound(ctx: "DeskContext", msg: dict[str, str]) -> InboundMessage:
+async def to_inbound(ctx: DeskContext, msg: dict[str, str]) -> InboundMessage:
     openid, mtype = msg["FromUserName"], msg["MsgType"]
     base: dict[str, Any] = {"channel": "miniprogram", "external_user_id": openid,
                             "source_id": msg.get("MsgId") or dedupe_key(msg)[len(openid) + 1:][:128]}
@@ -205,13 +207,14 @@ async def to_inbound(ctx: "DeskContext", msg: dict[str, str]) -> InboundMessage:
     return InboundMessage(**base, kind="unknown", text="", payload={"wechat_msg_type": mtype[:32]})
 
 
-async def handle_event(ctx: "DeskContext", msg: dict[str, str]) -> None:
+async def handle_event(ctx: DeskContext, msg: dict[str, str]) -> None:
     """Events are stored; entering the chat greets the citizen, once per conversation."""
+    from sqlalchemy import select
+
     from agent_desk.models import ConversationStatus, Message
     from agent_desk.services.delivery import deliver_to_citizen
     from agent_desk.services.messages import store_message, store_outbound
     from agent_desk.services.router import get_or_create_citizen, open_conversation
-    from sqlalchemy import select
 
     openid, event = msg["FromUserName"], msg.get("Event", "")[:48]
     source_id = dedupe_key(msg)[len(openid) + 1:][:128]
@@ -236,7 +239,7 @@ async def handle_event(ctx: "DeskContext", msg: dict[str, str]) -> None:
         await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=reply.id)
 
 
-def register(app: "Sanic") -> None:
+def register(app: Sanic) -> None:
     from agent_desk.routes import miniprogram_info
 
     bp = Blueprint("miniprogram")

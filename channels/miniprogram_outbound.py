@@ -106,7 +106,7 @@ def build_parts(batch: list[tuple[OutboundMessage, int]]) -> tuple[list[Part], d
     segments: list[tuple[str, int]] = []
 
     def flush() -> None:
-        text, ids = "", []
+        text, ids = "", list[int]()
         for seg, mid in segments:
             candidate = f"{text}\n\n{seg}" if text else seg
             if text and _utf8_len(candidate) > MAX_TEXT_BYTES:
@@ -138,7 +138,7 @@ def build_parts(batch: list[tuple[OutboundMessage, int]]) -> tuple[list[Part], d
 class Outbox:
     """Per-worker, per-citizen send queue: keeps order, gathers a turn, merges, sends."""
 
-    def __init__(self, ctx: "DeskContext") -> None:
+    def __init__(self, ctx: DeskContext) -> None:
         self.ctx = ctx
         self.pending: dict[str, list[tuple[OutboundMessage, int]]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
@@ -173,7 +173,7 @@ def _log_failure(task: asyncio.Task[None]) -> None:
         log.error("mini-program send task failed", exc_info=task.exception())
 
 
-async def send_batch(ctx: "DeskContext", openid: str, batch: list[tuple[OutboundMessage, int]]) -> None:
+async def send_batch(ctx: DeskContext, openid: str, batch: list[tuple[OutboundMessage, int]]) -> None:
     parts, options, saw_bot = build_parts(batch)
     key = ctx.keys.wechat_options(openid)
     if options:
@@ -203,7 +203,7 @@ async def send_batch(ctx: "DeskContext", openid: str, batch: list[tuple[Outbound
     await record_delivery(ctx, sent=sent - set(errors), errors=errors)
 
 
-async def record_delivery(ctx: "DeskContext", *, sent: set[int], errors: dict[int, str]) -> None:
+async def record_delivery(ctx: DeskContext, *, sent: set[int], errors: dict[int, str]) -> None:
     """Store each message's delivery state; tell the agent handling the case about failures."""
     from agent_desk.models import Case, Message
     from agent_desk.services.delivery import notify_agents
@@ -215,11 +215,11 @@ async def record_delivery(ctx: "DeskContext", *, sent: set[int], errors: dict[in
         for mid, reason in errors.items():
             await session.execute(update(Message).where(Message.id == mid)
                                   .values(delivery="undelivered", delivery_error=reason))
-        rows = []
+        rows: list[Any] = []
         if errors:
-            rows = (await session.execute(
+            rows = list((await session.execute(
                 select(Message.id, Case.id, Case.agent_id).join(Case, Case.conversation_id == Message.conversation_id)
-                .where(Message.id.in_(list(errors))))).all()
+                .where(Message.id.in_(list(errors))))).all())
         await session.commit()
     for mid, case_id, agent_id in rows:
         await notify_agents(ctx, "message_delivery", {"case_id": case_id, "message_id": mid,
@@ -227,7 +227,7 @@ async def record_delivery(ctx: "DeskContext", *, sent: set[int], errors: dict[in
                             agent_id=agent_id)
 
 
-async def send_to_citizen(ctx: "DeskContext", citizen: "Citizen", out: OutboundMessage, message_id: int) -> None:
+async def send_to_citizen(ctx: DeskContext, citizen: Citizen, out: OutboundMessage, message_id: int) -> None:
     """The sender registered for channel "miniprogram": queue now, send within a moment."""
     outbox: Outbox = ctx.extras.setdefault("wechat_outbox", Outbox(ctx))
     outbox.put(citizen.external_id, out, message_id)

@@ -67,7 +67,7 @@ def _token_ttl(expires_in: int) -> int:
     return max(1, expires_in - min(300, max(1, expires_in // 5)))
 
 
-async def _fetch_token(ctx: "DeskContext") -> tuple[str, int]:
+async def _fetch_token(ctx: DeskContext) -> tuple[str, int]:
     s = ctx.settings
     try:
         resp = await ctx.http.get(f"{s.wechat_api_base}/cgi-bin/token",
@@ -87,7 +87,7 @@ async def _fetch_token(ctx: "DeskContext") -> tuple[str, int]:
     return token, expires_in
 
 
-async def access_token(ctx: "DeskContext", *, stale: str | None = None) -> str:
+async def access_token(ctx: DeskContext, *, stale: str | None = None) -> str:
     """The current access_token; ``stale`` = the token WeChat just rejected, to be replaced.
 
     Double-checked under a Redis lock, so a burst of workers produces one token request and
@@ -108,7 +108,7 @@ async def access_token(ctx: "DeskContext", *, stale: str | None = None) -> str:
         return token
 
 
-async def _post(ctx: "DeskContext", token: str, payload: dict[str, Any]) -> tuple[int, str]:
+async def _post(ctx: DeskContext, token: str, payload: dict[str, Any]) -> tuple[int, str]:
     # WeChat shows \uXXXX escapes literally in some clients: send UTF-8 Chinese as is.
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     resp = await ctx.http.post(f"{ctx.settings.wechat_api_base}/cgi-bin/message/custom/send",
@@ -126,7 +126,7 @@ async def _post(ctx: "DeskContext", token: str, payload: dict[str, Any]) -> tupl
         return -2, "unexpected errcode"
 
 
-async def send_custom_message(ctx: "DeskContext", payload: dict[str, Any]) -> SendResult:
+async def send_custom_message(ctx: DeskContext, payload: dict[str, Any]) -> SendResult:
     """POST one customer-service message; never raises, the result says what happened."""
     refreshed = False
     attempts = 0

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from channels.wechat_crypto import (
-    AppIdError, CryptoError, DecryptError, SignatureError, WeChatCrypto, sha1_signature, signature_matches,
+    AppIdError,
+    CryptoError,
+    DecryptError,
+    SignatureError,
+    WeChatCrypto,
+    sha1_signature,
+    signature_matches,
 )
 
 VECTOR = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "wechat_sample_vector.json").read_text())

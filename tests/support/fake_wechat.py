@@ -43,7 +43,7 @@ class _ThreadedServer:
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    def start(self) -> "_ThreadedServer":
+    def start(self) -> _ThreadedServer:
         ready = threading.Event()
 
         async def boot() -> None:
@@ -302,7 +302,8 @@ class WeChatPusher:
         from channels.wechat_crypto import WeChatCrypto, sha1_signature
 
         self._nonce += 1
-        ts, nonce = str(timestamp if timestamp is not None else int(time.time())), f"{self._nonce}{time.time_ns() % 10**6}"
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        nonce = f"{self._nonce}{time.time_ns() % 10**6}"
         params = {"timestamp": ts, "nonce": nonce, "signature": sha1_signature(self.token, ts, nonce)}
         if self.crypto is None:
             return params, self.serialize(msg).encode("utf-8")
