@@ -20,7 +20,7 @@ from .db import make_engine, make_sessionmaker
 from .logging_setup import configure_logging
 from .openapi import OPENAPI
 from .redis_keys import RedisKeys
-from .routes import auth, cases, health, internal, pages, reports, uploads
+from .routes import auth, cases, health, internal, pages, ratings, reports, uploads
 from .services.auth import TokenSigner
 from .services.delivery import register_channel
 from .settings import Settings
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     app.ctx.settings = settings
     app.ctx.sio = sio
 
-    for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp, uploads.bp):
+    for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp, uploads.bp, ratings.bp):
         app.blueprint(bp)
     web_channel.register(app, sio)
     realtime.register(app, sio)

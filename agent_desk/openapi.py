@@ -72,6 +72,14 @@ OPENAPI: dict[str, Any] = {
                                             params=[_query("from", {"type": "string", "format": "date"}),
                                                     _query("to", {"type": "string", "format": "date"})],
                                             responses={"200": "summary", "400": "bad dates", **_ERR})},
+        "/api/ratings/": {"get": _op("好差评 list (manager)", tag="ratings", params=[
+            _query("rectification", {"type": "string", "enum": ["none", "pending", "done"]})],
+            responses={"200": "ratings", "400": "bad filter", **_ERR})},
+        "/api/ratings/{rating_id}/rectification": {"post": _op(
+            "Record the rectification (整改) of a bad rating (manager)", tag="ratings",
+            params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
+                                                     "properties": {"note": {"type": "string"}}},
+            responses={"200": "done", "400": "note missing", **_ERR})},
         "/api/internal/cases/{tracking_no}": {"get": _op(
             "Case status for the bot's action server (service token)", tag="internal",
             params=[_path_param("tracking_no", "string")], responses={"200": "status", "401": "bad token",

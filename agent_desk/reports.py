@@ -30,6 +30,8 @@ async def summary(session: AsyncSession, *, start: date, end: date) -> dict[str,
     rating_rows = dict((await session.execute(select(Rating.score, func.count(Rating.id)).where(
         Rating.created_at >= lo, Rating.created_at < hi).group_by(Rating.score))).all())
     total_ratings = sum(rating_rows.values())
+    pending = (await session.execute(select(func.count(Rating.id)).where(
+        Rating.rectification == "pending"))).scalar_one()
     distribution = [{"score": s, "label": RATING_LABELS[s], "count": int(rating_rows.get(s, 0))}
                     for s in sorted(RATING_LABELS, reverse=True)]
     satisfied = sum(int(rating_rows.get(s, 0)) for s in (5, 4, 3))
@@ -44,5 +46,7 @@ async def summary(session: AsyncSession, *, start: date, end: date) -> dict[str,
         "ratings": {"total": total_ratings, "distribution": distribution,
                     "average_score": round(avg, 2) if avg is not None else None,
                     # 好评率 as the 好差评 system counts it: 非常满意 + 满意 + 基本满意
-                    "satisfaction_rate": round(satisfied / total_ratings, 4) if total_ratings else None},
+                    "satisfaction_rate": round(satisfied / total_ratings, 4) if total_ratings else None,
+                    # open 整改 follow-ups of bad ratings, whatever their date
+                    "rectification_pending": int(pending)},
     }

@@ -74,5 +74,8 @@ class Rating(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     agent_name: Mapped[str] = mapped_column(String(64), default="")
-    rectification: Mapped[str] = mapped_column(String(16), default="none")  # none|pending|done
+    rectification: Mapped[str] = mapped_column(String(16), default="none", index=True)  # none|pending|done
+    rectification_note: Mapped[str] = mapped_column(Text, default="")
+    rectified_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -37,7 +37,11 @@ def parse_rate_payload(text: str) -> RatingRequest | None:
 
 
 class RatingError(Exception):
-    pass
+    """A rating action that cannot be done; ``code`` is the HTTP status the API returns."""
+
+    def __init__(self, message: str, code: int = 409) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 async def rate_latest_case(session: AsyncSession, *, citizen: Citizen, request: RatingRequest) -> tuple[Case, Rating]:
@@ -64,3 +68,30 @@ async def rate_latest_case(session: AsyncSession, *, citizen: Citizen, request: 
     except IntegrityError as exc:  # a concurrent duplicate delivery of the same rating
         raise RatingError(f"您已对受理编号 {case.tracking_no} 的服务作出评价，感谢您的反馈。") from exc
     return case, rating
+
+
+def rating_view(rating: Rating, case: Case) -> dict[str, object]:
+    return {"id": rating.id, "case_id": case.id, "tracking_no": case.tracking_no, "score": rating.score,
+            "label": rating.label, "comment": rating.comment, "agent_name": rating.agent_name,
+            "rectification": rating.rectification, "rectification_note": rating.rectification_note,
+            "rectified_at": rating.rectified_at.isoformat() if rating.rectified_at else None,
+            "created_at": rating.created_at.isoformat()}
+
+
+async def complete_rectification(session: AsyncSession, *, rating_id: int, manager: User, note: str) -> Rating:
+    """Record what was done about a bad rating (整改反馈). Caller audits and commits."""
+    from ..models import utcnow
+
+    rating = await session.get(Rating, rating_id)
+    if rating is None:
+        raise RatingError("评价不存在", 404)
+    if rating.rectification != "pending":
+        raise RatingError("该评价无需整改或已整改完成")
+    note = note.strip()
+    if not note:
+        raise RatingError("请填写整改情况说明", 400)
+    rating.rectification = "done"
+    rating.rectification_note = note[:2000]
+    rating.rectified_by = manager.id
+    rating.rectified_at = utcnow()
+    return rating

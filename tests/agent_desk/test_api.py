@@ -91,3 +91,52 @@ async def desk_ctx_for_server(desk_ctx):
                                                   text="/human_handoff"))
     queued = await box.wait_for("api-case-status", lambda o: o.metadata.get("event") == "queued")
     return queued.metadata["case"]
+
+
+@pytest.fixture
+async def bad_rating(desk_ctx):
+    """A closed case rated 非常不满意, made through the router and case services."""
+    import uuid
+
+    from agent_desk.models import Role
+    from agent_desk.services.auth import create_user
+    from agent_desk.services.cases import accept_case, close_case
+    from tests.agent_desk import capture
+
+    box = capture.install()
+    cid = f"api-rect-{uuid.uuid4().hex[:6]}"
+    await handle_inbound(desk_ctx, InboundMessage(channel=capture.CHANNEL, external_user_id=cid,  # type: ignore[arg-type]
+                                                  text="/human_handoff"))
+    queued = await box.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    async with desk_ctx.sessions() as session:
+        agent = await create_user(session, username=f"rect-{cid}", display_name="赵六", role=Role.agent,
+                                  password="agent-password-123")
+        await session.commit()
+    from agent_desk.models import Case
+
+    async with desk_ctx.sessions() as session:
+        case = (await session.execute(select(Case).where(Case.tracking_no == queued.metadata["case"]))).scalar_one()
+    await accept_case(desk_ctx, case_id=case.id, agent=agent)
+    await close_case(desk_ctx, case_id=case.id, agent=agent)
+    await handle_inbound(desk_ctx, InboundMessage(channel=capture.CHANNEL, external_user_id=cid,  # type: ignore[arg-type]
+                                                  text='/rate{"score": 1, "comment": "态度差"}'))
+    await box.wait_for(cid, lambda o: o.metadata.get("event") == "rated")
+    return case.tracking_no
+
+
+def test_bad_rating_rectification_follow_up(http, bad_rating) -> None:
+    manager = login(http, "manager", "manager-demo-2026")
+    pending = http.get("/api/ratings/", params={"rectification": "pending"}, headers=manager).json()["ratings"]
+    mine = next(r for r in pending if r["tracking_no"] == bad_rating)
+    assert (mine["score"], mine["label"], mine["comment"], mine["agent_name"]) == (1, "非常不满意", "态度差", "赵六")
+    empty = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "  "}, headers=manager)
+    assert empty.status_code == 400 and empty.json()["error"] == "请填写整改情况说明"
+    agent = login(http, "agent", "agent-demo-2026")
+    assert http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "x"}, headers=agent).status_code == 403
+    done = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "已约谈当事客服并回访市民"},
+                     headers=manager)
+    assert done.status_code == 200
+    assert done.json()["rating"]["rectification"] == "done" and done.json()["rating"]["rectified_at"]
+    again = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "再次"}, headers=manager)
+    assert again.status_code == 409
+    assert http.post("/api/ratings/99999999/rectification", json={"note": "x"}, headers=manager).status_code == 404

@@ -6,11 +6,20 @@ from agent_desk.models import Case, CaseStatus, Citizen, Conversation, Conversat
 from agent_desk.services.tracking import next_tracking_no
 
 
+C10, C20, C30 = 800_000_010, 800_000_020, 800_000_030  # far above real case ids
+
+
+def ours(ids: list[int], mine: set[int]) -> list[int]:
+    # The context rebuilt its queue from the shared test database: keep only this test's ids.
+    return [i for i in ids if i in mine]
+
+
 async def test_positions_follow_enqueue_time(desk_ctx) -> None:
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=30, score=300.0)
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=10, score=100.0)
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=20, score=200.0)
-    assert await queue.waiting_ids(desk_ctx.redis, desk_ctx.keys) == [10, 20, 30]
+    # Scores far in the past, so these come before any real queued case in the database.
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=C30, score=3.0)
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=C10, score=1.0)
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=C20, score=2.0)
+    assert ours(await queue.waiting_ids(desk_ctx.redis, desk_ctx.keys), {C10, C20, C30}) == [C10, C20, C30]
     assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=30) == 3
     await queue.dequeue(desk_ctx.redis, desk_ctx.keys, case_id=10)
     assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=30) == 2
@@ -18,10 +27,11 @@ async def test_positions_follow_enqueue_time(desk_ctx) -> None:
 
 
 async def test_enqueue_twice_keeps_first_place(desk_ctx) -> None:
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=1, score=1.0)
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=2, score=2.0)
-    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=1, score=9.0)  # a duplicate delivery
-    assert await queue.waiting_ids(desk_ctx.redis, desk_ctx.keys) == [1, 2]
+    a, b = 900_000_001, 900_000_002
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=a, score=1.0)
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=b, score=2.0)
+    await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=a, score=9.0)  # a duplicate delivery
+    assert ours(await queue.waiting_ids(desk_ctx.redis, desk_ctx.keys), {a, b}) == [a, b]
 
 
 async def test_rebuild_restores_queued_cases_after_redis_loss(desk_ctx) -> None:
