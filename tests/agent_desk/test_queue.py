@@ -20,10 +20,10 @@ async def test_positions_follow_enqueue_time(desk_ctx) -> None:
     await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=C10, score=1.0)
     await queue.enqueue(desk_ctx.redis, desk_ctx.keys, case_id=C20, score=2.0)
     assert ours(await queue.waiting_ids(desk_ctx.redis, desk_ctx.keys), {C10, C20, C30}) == [C10, C20, C30]
-    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=30) == 3
-    await queue.dequeue(desk_ctx.redis, desk_ctx.keys, case_id=10)
-    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=30) == 2
-    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=10) is None
+    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=C30) == 3
+    await queue.dequeue(desk_ctx.redis, desk_ctx.keys, case_id=C10)
+    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=C30) == 2
+    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=C10) is None
 
 
 async def test_enqueue_twice_keeps_first_place(desk_ctx) -> None:
