@@ -1,0 +1,391 @@
+#!/usr/bin/env python
+"""Held-out NLU evaluation of the bot against a plain baseline (`make eval`).
+
+Run with the bot environment from the repository root:
+
+    .venv-bot/bin/python scripts/eval_nlu.py [--seed 20261203] [--test-fraction 0.2]
+
+1. Loads data/nlu/*.yml and splits every intent (out_of_scope per sub-kind)
+   into train/test with a fixed seed; test examples whose normalised text
+   equals a training example are dropped so no duplicate leaks.
+2. Trains our pipeline (bot/config.yml) and a baseline (JiebaTokenizer +
+   one CountVectorsFeaturizer + DIETClassifier) on the same train split.
+3. Parses the test split with both models: top-1 accuracy, per-topic
+   precision/recall, the most frequent confusions, fallback-threshold sweep.
+4. Starts a real `rasa run --enable-api` with our model and times HTTP
+   /model/parse calls over the test set (p50/p95).
+5. Replaces the block between <!-- nlu-eval:start --> and <!-- nlu-eval:end -->
+   in docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = ROOT / "bot"
+sys.path[:0] = [str(ROOT), str(BOT)]
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+BASELINE_EPOCHS = 100
+BASELINE_CONFIG = f"""# Baseline: Rasa's plain Chinese pipeline, DIET defaults except epochs.
+recipe: default.v1
+language: zh
+pipeline:
+  - name: JiebaTokenizer
+  - name: CountVectorsFeaturizer
+  - name: DIETClassifier
+    epochs: {BASELINE_EPOCHS}
+    random_seed: 42
+policies: []
+"""
+DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
+START, END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->"
+
+
+GENERATED = "generated_variants.yml"
+SIMILAR = 0.7  # char-bigram Jaccard above which a test question counts as seen
+
+
+def load_examples():
+    """(hand-written data incl. regexes/lookups/synonyms, generated variants)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    files = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+    data = TrainingData().merge(*[load_data(str(p)) for p in files if p.name != GENERATED])
+    generated = [load_data(str(p)) for p in files if p.name == GENERATED]
+    return data, (generated[0].intent_examples if generated else [])
+
+
+def _bigrams(text: str) -> set:
+    return {text[i : i + 2] for i in range(max(1, len(text) - 1))}
+
+
+def split(data, generated, seed: int, fraction: float):
+    """Stratified split of the hand-written examples; generated ones only train.
+
+    Test questions that equal a training text after normalisation, or resemble
+    a generated variant (char-bigram Jaccard >= SIMILAR), are dropped.
+    """
+    from channels.normalize import normalize_text
+
+    by_label: Dict[str, list] = collections.defaultdict(list)
+    for msg in data.intent_examples:
+        label = msg.get("intent_response_key") or msg.get("intent")
+        by_label[label].append(msg)
+    rng = random.Random(seed)
+    train, test = [], []
+    for label in sorted(by_label):
+        msgs = sorted(by_label[label], key=lambda m: m.get("text"))
+        rng.shuffle(msgs)
+        n_test = max(1, round(len(msgs) * fraction))
+        test += msgs[:n_test]
+        train += msgs[n_test:]
+    train += list(generated)
+    seen = {normalize_text(m.get("text")).text for m in train}
+    gen_grams = [_bigrams(normalize_text(m.get("text")).text) for m in generated]
+
+    def resembles_generated(text: str) -> bool:
+        grams = _bigrams(text)
+        return any(len(grams & g) / len(grams | g) >= SIMILAR for g in gen_grams)
+
+    kept = []
+    for m in test:
+        text = normalize_text(m.get("text")).text
+        if text not in seen and not resembles_generated(text):
+            kept.append(m)
+    return train, kept, len(test) - len(kept)
+
+
+def write_train(data, train, path: Path) -> None:
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    subset = TrainingData(
+        training_examples=train,
+        entity_synonyms=data.entity_synonyms,
+        regex_features=data.regex_features,
+        lookup_tables=data.lookup_tables,
+        responses=data.responses,
+    )
+    path.write_text(RasaYAMLWriter().dumps(subset), encoding="utf-8")
+
+
+def train(config: Path, nlu: Path, out: Path, name: str) -> Tuple[Path, float]:
+    from rasa.model_training import train_nlu
+
+    start = time.perf_counter()
+    cwd = os.getcwd()
+    os.chdir(BOT)  # config paths (jieba dictionary) are relative to bot/
+    try:
+        model = train_nlu(str(config), str(nlu), str(out), fixed_model_name=name, domain=str(BOT / "domain"))
+    finally:
+        os.chdir(cwd)
+    return Path(model), time.perf_counter() - start
+
+
+def predict(model: Path, texts: List[str]) -> List[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def run() -> List[dict]:
+        return [await agent.parse_message(t) for t in texts]
+
+    return asyncio.run(run())
+
+
+def top1(parse: dict, skip_fallback: bool) -> str:
+    if not skip_fallback:
+        return parse["intent"]["name"]
+    for item in parse.get("intent_ranking") or []:
+        if item["name"] != "nlu_fallback":
+            return item["name"]
+    return parse["intent"]["name"]
+
+
+def metrics(gold: List[str], pred: List[str]):
+    labels = sorted(set(gold))
+    rows = []
+    for label in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if g == label and p == label)
+        n_pred = sum(1 for p in pred if p == label)
+        n_gold = sum(1 for g in gold if g == label)
+        rows.append((label, tp / n_pred if n_pred else 0.0, tp / n_gold if n_gold else 0.0, n_gold))
+    acc = sum(1 for g, p in zip(gold, pred) if g == p) / len(gold)
+    confusions = collections.Counter((g, p) for g, p in zip(gold, pred) if g != p)
+    return acc, rows, confusions
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def latency(model: Path, texts: List[str], repeats: int) -> Tuple[float, float, int]:
+    port = free_port()
+    token = "eval-token"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [
+        str(Path(sys.executable).parent / "rasa"), "run", "--enable-api", "--auth-token", token,
+        "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
+    ]
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=BOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 180
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("rasa run exited:\n" + log.read().decode(errors="replace")[-3000:])
+            try:
+                with urllib.request.urlopen(f"{url}/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("rasa run did not become ready in 180 s")
+            time.sleep(0.5)
+
+        def parse(text: str) -> float:
+            body = json.dumps({"text": text}).encode()
+            req = urllib.request.Request(
+                f"{url}/model/parse?token={token}", data=body, headers={"Content-Type": "application/json"}
+            )
+            t0 = time.perf_counter()
+            with urllib.request.urlopen(req, timeout=10) as r:
+                r.read()
+            return (time.perf_counter() - t0) * 1000
+
+        for text in texts[:20]:  # warm-up: jieba, TF graph
+            parse(text)
+        samples = sorted(parse(t) for _ in range(repeats) for t in texts)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    pct = lambda q: samples[min(len(samples) - 1, int(round(q * (len(samples) - 1))))]  # noqa: E731
+    return pct(0.50), pct(0.95), len(samples)
+
+
+def render(report: dict) -> str:
+    r = report
+    lines = [
+        START,
+        "## NLU evaluation (held-out split)",
+        "",
+        f"Measured {r['date']} on {r['machine']}. Command (repository root):",
+        "",
+        f"    {r['command']}",
+        "",
+        f"Split: seed {r['seed']}, {int(r['fraction'] * 100)}% of every intent (out_of_scope per sub-kind) held out; "
+        f"{r['n_train']} training / {r['n_test']} test examples over {r['n_topics']} topic intents "
+        f"Generated variants (data/nlu/generated_variants.yml) are only trained on; {r['dropped']} held-out "
+        f"questions were dropped because they equal a training text after normalisation or resemble a generated "
+        f"variant (char-bigram Jaccard >= {SIMILAR}).",
+        "",
+        "| model | top-1 accuracy (parse result) | top-1 ignoring nlu_fallback | training time |",
+        "| --- | --- | --- | --- |",
+        f"| ours (`bot/config.yml`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | {r['ours_train_s']:.0f} s |",
+        f"| baseline (Jieba + CountVectors + DIET, {BASELINE_EPOCHS} epochs) | {r['base_acc']:.3f} | {r['base_raw']:.3f} | "
+        f"{r['base_train_s']:.0f} s |",
+        "",
+        f"Difference: {100 * (r['ours_acc'] - r['base_acc']):+.1f} points. "
+        f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
+        f"out_of_scope sub-kind (ResponseSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples.",
+        "",
+        f"`/model/parse` latency over HTTP (real `rasa run --enable-api`, sequential, {r['lat_n']} requests after "
+        f"warm-up): **p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms**.",
+        "",
+        "Fallback threshold sweep (ours, test split): share of test questions that would fall back, and accuracy of "
+        "the rest.",
+        "",
+        "| threshold | fallback rate | accuracy of answered |",
+        "| --- | --- | --- |",
+    ]
+    for t, rate, acc in r["sweep"]:
+        lines.append(f"| {t:.2f} | {rate:.3f} | {acc:.3f} |")
+    lines += ["", "Most frequent confusions (ours; gold → predicted):", "", "| gold | predicted | count |", "| --- | --- | --- |"]
+    for (g, p), n in r["confusions"]:
+        lines.append(f"| {g} | {p} | {n} |")
+    if not r["confusions"]:
+        lines.append("| — | — | 0 |")
+    lines += ["", "Per-topic precision / recall (ours | baseline):", "",
+              "| topic | precision | recall | baseline precision | baseline recall | test n |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    base = {row[0]: row for row in r["base_rows"]}
+    for label, p, rc, n in r["ours_rows"]:
+        b = base.get(label, (label, 0, 0, n))
+        lines.append(f"| {label} | {p:.2f} | {rc:.2f} | {b[1]:.2f} | {b[2]:.2f} | {n} |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_benchmarks(block: str) -> Path:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=20261203)
+    ap.add_argument("--test-fraction", type=float, default=0.2)
+    ap.add_argument("--latency-repeats", type=int, default=1)
+    ap.add_argument("--skip-baseline", action="store_true", help="iterate faster (report shows baseline as n/a)")
+    ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    args = ap.parse_args()
+
+    data, generated = load_examples()
+    train_msgs, test_msgs, dropped = split(data, generated, args.seed, args.test_fraction)
+    work = Path(tempfile.mkdtemp(prefix="nlu-eval-"))
+    try:
+        train_file = work / "train.yml"
+        write_train(data, train_msgs, train_file)
+        base_cfg = work / "baseline.yml"
+        base_cfg.write_text(BASELINE_CONFIG, encoding="utf-8")
+        texts = [m.get("text") for m in test_msgs]
+        gold = [m.get("intent") for m in test_msgs]
+        gold_rs = [m.get("intent_response_key") for m in test_msgs]
+        print(f"train {len(train_msgs)} / test {len(test_msgs)} (dropped {dropped} duplicates)", flush=True)
+
+        ours_model, ours_s = train(BOT / "config.yml", train_file, work, "ours")
+        print(f"ours trained in {ours_s:.0f}s", flush=True)
+        ours = predict(ours_model, texts)
+        if args.skip_baseline:
+            base, base_s = ours, float("nan")
+        else:
+            base_model, base_s = train(base_cfg, train_file, work, "baseline")
+            print(f"baseline trained in {base_s:.0f}s", flush=True)
+            base = predict(base_model, texts)
+
+        ours_acc, ours_rows, confusions = metrics(gold, [top1(p, False) for p in ours])
+        ours_raw = metrics(gold, [top1(p, True) for p in ours])[0]
+        base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base])
+        base_raw = metrics(gold, [top1(p, True) for p in base])[0]
+
+        rs_pairs = [
+            (g, (p.get("response_selector", {}).get("out_of_scope", {}).get("response", {}) or {}).get(
+                "intent_response_key"))
+            for g, p in zip(gold_rs, ours) if g
+        ]
+        rs_acc = sum(1 for g, p in rs_pairs if g == p) / max(1, len(rs_pairs))
+
+        sweep = []
+        for t in (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8):
+            answered = [(g, p) for g, p in zip(gold, ours) if _raw_conf(p) >= t]
+            rate = 1 - len(answered) / len(gold)
+            acc = sum(1 for g, p in answered if top1(p, True) == g) / max(1, len(answered))
+            sweep.append((t, rate, acc))
+
+        p50, p95, n = latency(ours_model, texts, args.latency_repeats)
+        report = dict(
+            date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            machine=f"{os.cpu_count()} CPU, {platform.machine()}, Python {platform.python_version()}",
+            command="make eval  # = .venv-bot/bin/python scripts/eval_nlu.py" + (
+                f" --seed {args.seed}" if args.seed != 20261203 else ""),
+            seed=args.seed, fraction=args.test_fraction, n_train=len(train_msgs), n_test=len(test_msgs),
+            dropped=dropped, n_topics=len(set(gold)),
+            ours_acc=ours_acc, ours_raw=ours_raw, ours_train_s=ours_s, ours_rows=ours_rows,
+            base_acc=base_acc, base_raw=base_raw, base_train_s=base_s, base_rows=base_rows,
+            confusions=confusions.most_common(15), min_recall=min(((r[0], r[2]) for r in ours_rows), key=lambda x: x[1]),
+            rs_acc=rs_acc, rs_n=len(rs_pairs), sweep=sweep, p50=p50, p95=p95, lat_n=n,
+        )
+        block = render(report)
+        print(block)
+        if not args.no_write:
+            print(f"wrote {write_benchmarks(block)}")
+        failures = []
+        if ours_acc < 0.95:
+            failures.append(f"top-1 {ours_acc:.3f} < 0.95")
+        if not args.skip_baseline and ours_acc - base_acc < 0.03:
+            failures.append("less than 3 points above baseline")
+        low = [(r[0], round(r[2], 2)) for r in ours_rows if r[2] < 0.85]
+        if low:
+            failures.append(f"recall < 0.85: {low}")
+        if p95 > 60:
+            failures.append(f"p95 {p95:.1f} ms > 60 ms")
+        print("targets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _raw_conf(parse: dict) -> float:
+    for item in parse.get("intent_ranking") or []:
+        if item["name"] != "nlu_fallback":
+            return float(item.get("confidence") or 0.0)
+    return float(parse["intent"].get("confidence") or 0.0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+import socket
+
+import pytest
+
+from actions.answer import ActionAnswerTopic
+from actions.case_status import ActionCaseStatus, canonical_tracking_no
+from actions.dialogue import ActionGoodbye, ActionGreet, ActionHandoff, ActionInputProblem, ActionOutOfScope
+from actions.fallback import ActionTopicFallback
+from actions.kb import KnowledgeBaseError, get_kb, load_kb
+from actions.reply import KINDS
+
+from .helpers import desk_stub, run_action, tracker
+
+METADATA_KEYS = {"topic", "kind", "fallback", "handoff", "related", "source"}
+
+
+def assert_contract(payload):
+    assert set(payload) == {"text", "buttons", "metadata"}
+    assert isinstance(payload["text"], str) and payload["text"]
+    assert set(payload["metadata"]) == METADATA_KEYS
+    assert payload["metadata"]["kind"] in KINDS
+    assert set(payload["metadata"]["source"]) == {"policy", "effective_date"}
+    for button in payload["buttons"]:
+        assert set(button) == {"title", "payload"} and button["payload"].startswith("/")
+
+
+def test_answer_topic_renders_from_kb():
+    kb = get_kb()
+    [payload], events = run_action(ActionAnswerTopic(), tracker("shebao_ka", "社保卡丢了怎么办"))
+    assert_contract(payload)
+    topic = kb.topics["shebao_ka"]
+    meta = payload["metadata"]
+    assert meta["topic"] == "shebao_ka" and meta["kind"] == "answer"
+    assert meta["fallback"] is False and meta["handoff"] is False
+    assert meta["source"] == {"policy": topic.policy, "effective_date": topic.effective_date}
+    assert meta["related"] == topic.related
+    assert topic.title in payload["text"] and topic.summary in payload["text"]
+    assert all(m in payload["text"] for m in topic.materials)
+    assert [b["payload"] for b in payload["buttons"]] == [f"/{r}" for r in topic.related[:3]]
+    assert events == []
+
+
+def test_answer_mentions_the_district_branch():
+    ents = [{"entity": "district", "value": "示例市南湖区", "start": 0, "end": 2}]
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("dating_dizhi", "南湖的大厅在哪", entities=ents))
+    assert "南湖区政务服务中心" in payload["text"]
+
+
+def test_answer_topic_reads_an_edited_kb_without_retraining(tmp_path, monkeypatch):
+    kb_dir = get_kb().directory
+    for path in kb_dir.glob("*.yml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    edited = (tmp_path / "huzhao.yml").read_text(encoding="utf-8").replace("护照每本120元", "护照每本99元(测试)")
+    (tmp_path / "huzhao.yml").write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("KB_DIR", str(tmp_path))
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("huzhao", "办护照多少钱"))
+    assert "护照每本99元(测试)" in payload["text"]
+
+
+def test_missing_kb_fails_loudly(tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(KnowledgeBaseError):
+        ActionAnswerTopic()
+
+
+def test_kb_entry_missing_a_field_is_rejected(tmp_path):
+    (tmp_path / "huzhao.yml").write_text("id: huzhao\ntitle: 护照\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="missing fields"):
+        load_kb(tmp_path)
+
+
+def test_fallback_offers_three_knowledge_topics():
+    ranking = [
+        ("nlu_fallback", 0.45),
+        ("greet", 0.30),
+        ("gjj_tiqu", 0.20),
+        ("out_of_scope", 0.1),
+        ("gjj_chaxun", 0.15),
+        ("gjj_zhuanyi", 0.05),
+        ("gjj_daikuan", 0.04),
+    ]
+    [payload], _ = run_action(ActionTopicFallback(), tracker("nlu_fallback", "那个钱怎么弄", ranking=ranking))
+    assert_contract(payload)
+    meta = payload["metadata"]
+    assert meta["kind"] == "fallback" and meta["fallback"] is True and meta["topic"] is None
+    assert [b["payload"] for b in payload["buttons"]] == ["/gjj_tiqu", "/gjj_chaxun", "/gjj_zhuanyi"]
+    assert meta["related"] == ["gjj_tiqu", "gjj_chaxun", "gjj_zhuanyi"]
+    kb = get_kb()
+    assert [b["title"] for b in payload["buttons"]] == [kb.topics[t].title for t in meta["related"]]
+
+
+def test_fallback_tops_up_with_popular_topics():
+    [payload], _ = run_action(ActionTopicFallback(), tracker("nlu_fallback", "嗯", ranking=[("greet", 0.3)]))
+    assert len(payload["buttons"]) == 3 and payload["metadata"]["fallback"] is True
+
+
+def test_greet_goodbye_handoff():
+    [greet], _ = run_action(ActionGreet(), tracker("greet", "你好"))
+    [bye], _ = run_action(ActionGoodbye(), tracker("goodbye", "谢谢"))
+    [handoff], _ = run_action(ActionHandoff(), tracker("human_handoff", "转人工"))
+    for payload in (greet, bye, handoff):
+        assert_contract(payload)
+    assert greet["metadata"]["kind"] == "greet" and "社保" in greet["text"] and greet["buttons"]
+    assert bye["metadata"]["kind"] == "goodbye"
+    assert handoff["metadata"]["kind"] == "handoff" and handoff["metadata"]["handoff"] is True
+
+
+def test_out_of_scope_names_what_it_heard_and_the_service_categories():
+    trk = tracker("out_of_scope", "明天下雨吗", response_key="out_of_scope/weather")
+    [payload], _ = run_action(ActionOutOfScope(), trk)
+    assert_contract(payload)
+    assert payload["metadata"]["kind"] == "out_of_scope" and payload["metadata"]["fallback"] is False
+    assert "天气" in payload["text"]
+    for category in ("社保", "医保", "公积金", "户籍", "出入境", "企业开办"):
+        assert category in payload["text"]
+
+
+def test_input_problems():
+    [empty], _ = run_action(ActionInputProblem(), tracker("input_empty", ""))
+    [long], _ = run_action(ActionInputProblem(), tracker("input_too_long", "很长" * 300))
+    assert empty["metadata"]["kind"] == "empty"
+    assert long["metadata"]["kind"] == "too_long" and "500" in long["text"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["SL20261203-0001", "sl20261203-0001", "ＳＬ２０２６１２０３－０００１", "ｓｌ20261203－0001", "SL202612030001", "编号SL20261203-0001好了吗"],
+)
+def test_tracking_number_forms(raw):
+    assert canonical_tracking_no(raw) == "SL20261203-0001"
+
+
+def test_tracking_number_rejects_lookalikes():
+    assert canonical_tracking_no("SL2026120-0001") is None
+    assert canonical_tracking_no("XSL20261203-0001") is None
+    assert canonical_tracking_no("13812345678") is None
+
+
+def test_case_status_asks_for_the_number():
+    [payload], events = run_action(ActionCaseStatus(), tracker("case_status", "查一下我的办件进度"))
+    assert_contract(payload)
+    assert payload["metadata"]["kind"] == "case_status" and "受理编号" in payload["text"]
+    assert {"event": "slot", "name": "awaiting_tracking_no", "value": True, "timestamp": None} in events
+
+
+CASE = {
+    "tracking_no": "SL20261203-0001",
+    "status": "assigned",
+    "status_label": "工作人员处理中",
+    "created_at": "2026-12-03T09:15:00+00:00",
+    "updated_at": "2026-12-03T10:20:00+00:00",
+    "channel": "web",
+}
+
+
+def test_case_status_found(monkeypatch):
+    with desk_stub({"SL20261203-0001": CASE}, "svc-token") as (url, seen):
+        monkeypatch.setenv("DESK_URL", url)
+        monkeypatch.setenv("DESK_SERVICE_TOKEN", "svc-token")
+        ents = [{"entity": "tracking_no", "value": "ｓｌ２０２６１２０３－０００１", "start": 0, "end": 15}]
+        [payload], events = run_action(ActionCaseStatus(), tracker("case_status", "ｓｌ２０２６１２０３－０００１", entities=ents))
+    assert seen == [("/api/internal/cases/SL20261203-0001", "Bearer svc-token")]
+    assert_contract(payload)
+    assert "SL20261203-0001" in payload["text"] and "工作人员处理中" in payload["text"]
+    assert "2026-12-03 09:15" in payload["text"]
+    assert {"event": "slot", "name": "tracking_no", "value": "SL20261203-0001", "timestamp": None} in events
+
+
+def test_case_status_not_found(monkeypatch):
+    with desk_stub({}, "svc-token") as (url, _):
+        monkeypatch.setenv("DESK_URL", url)
+        monkeypatch.setenv("DESK_SERVICE_TOKEN", "svc-token")
+        [payload], _ = run_action(ActionCaseStatus(), tracker("case_status", "SL20261203-0999"))
+    assert "没有查到" in payload["text"] and "SL20261203-0999" in payload["text"]
+
+
+def test_case_status_desk_unreachable(monkeypatch):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("DESK_URL", f"http://127.0.0.1:{port}")
+    [payload], _ = run_action(ActionCaseStatus(), tracker("case_status", "SL20261203-0001"))
+    assert_contract(payload)
+    assert "暂时无法访问" in payload["text"]
+    assert payload["buttons"] == [{"title": "转人工客服", "payload": "/human_handoff"}]
+
+
+def test_case_status_never_echoes_pii(monkeypatch):
+    with desk_stub({}, "t") as (url, _):
+        monkeypatch.setenv("DESK_URL", url)
+        monkeypatch.setenv("DESK_SERVICE_TOKEN", "t")
+        text = "SL20261203-0001 我电话13812345678 身份证110101199003071234"
+        [payload], _ = run_action(ActionCaseStatus(), tracker("case_status", text))
+    assert "13812345678" not in payload["text"] and "110101199003071234" not in payload["text"]
