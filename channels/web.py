@@ -61,12 +61,12 @@ def to_bot_uttered(out: OutboundMessage, message_id: int | None = None) -> dict[
     return data
 
 
-async def send_to_citizen(ctx: "DeskContext", citizen: "Citizen", out: OutboundMessage, message_id: int) -> None:
+async def send_to_citizen(ctx: DeskContext, citizen: Citizen, out: OutboundMessage, message_id: int) -> None:
     await ctx.sio.emit("bot_uttered", to_bot_uttered(out, message_id), room=citizen_room(citizen.external_id),
                        namespace=NAMESPACE)
 
 
-async def echo_citizen_message(ctx: "DeskContext", *, external_id: str, message_id: int, text: str,
+async def echo_citizen_message(ctx: DeskContext, *, external_id: str, message_id: int, text: str,
                                client_id: str | None, kind: str = "text",
                                attachment: dict[str, Any] | None = None, display_text: str | None = None) -> None:
     """Every open tab/device of this citizen shows what any of them sent."""
@@ -81,7 +81,7 @@ def _client_ip(environ: dict[str, Any]) -> str:
     return str(client[0]) if client else str(environ.get("REMOTE_ADDR", ""))
 
 
-def register(app: "Sanic", sio: "socketio.AsyncServer") -> None:
+def register(app: Sanic, sio: socketio.AsyncServer) -> None:
     from agent_desk.services import citizen_identity as ident
     from agent_desk.services import rate_limit
     from agent_desk.services.citizen_history import citizen_history, citizen_state, find_citizen
@@ -92,7 +92,7 @@ def register(app: "Sanic", sio: "socketio.AsyncServer") -> None:
     identity = ident.CitizenIdentity(app.ctx.settings.secret_key)
     app.ctx.citizen_identity = identity
 
-    def ctx() -> "DeskContext":
+    def ctx() -> DeskContext:
         return app.ctx.desk  # type: ignore[no-any-return]
 
     async def notice(sid: str, text: str, event: str) -> None:
@@ -167,7 +167,8 @@ def register(app: "Sanic", sio: "socketio.AsyncServer") -> None:
             if retry is not None:
                 await notice(sid, f"您发送消息太频繁了，请休息一下，{retry}秒后再试。", "rate_limited")
                 return {"ok": False, "error": "rate_limited", "retry_after": retry}
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        raw_meta = data.get("metadata")
+        metadata: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         client_id = data.get("message_id") or metadata.get("message_id")
         source_id = str(client_id)[:128] if client_id else None
         display = metadata.get("display_text") if isinstance(metadata.get("display_text"), str) else None
@@ -237,8 +238,8 @@ def register(app: "Sanic", sio: "socketio.AsyncServer") -> None:
         if (err := await guarded(sid, "web-xfer", "10/300")) is not None:
             return {"ok": False, "error": err}
         try:
-            external_id = await ident.redeem_transfer_code(ctx().redis, ctx().keys,
-                                                          code=(data or {}).get("code") if isinstance(data, dict) else None)
+            code = data.get("code") if isinstance(data, dict) else None
+            external_id = await ident.redeem_transfer_code(ctx().redis, ctx().keys, code=code)
         except ident.IdentityError as exc:
             return {"ok": False, "error": str(exc)}
         token = identity.issue(external_id)
@@ -250,8 +251,8 @@ def register(app: "Sanic", sio: "socketio.AsyncServer") -> None:
         if (err := await guarded(sid, "web-sms", "5/600")) is not None:
             return {"ok": False, "error": err}
         try:
-            masked = await ident.request_phone_code(ctx().redis, ctx().keys, identity,
-                                                    phone=(data or {}).get("phone") if isinstance(data, dict) else None,
+            phone = data.get("phone") if isinstance(data, dict) else None
+            masked = await ident.request_phone_code(ctx().redis, ctx().keys, identity, phone=phone,
                                                     dev_mode=ctx().settings.is_dev)
         except ident.IdentityError as exc:
             return {"ok": False, "error": str(exc)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from sanic import Blueprint, Request, json
 from sanic.exceptions import BadRequest, NotFound
@@ -24,7 +25,8 @@ from .common import client_ip, desk
 
 bp = Blueprint("uploads")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{32}\.(png|jpg|pdf)$")
-KINDS = {"png": ("image", "image/png"), "jpg": ("image", "image/jpeg"), "pdf": ("file", "application/pdf")}
+KINDS: dict[str, tuple[Literal["image", "file"], str]] = {
+    "png": ("image", "image/png"), "jpg": ("image", "image/jpeg"), "pdf": ("file", "application/pdf")}
 UPLOAD_LIMIT = rate_limit.Limit(10, 600)
 
 

@@ -39,7 +39,8 @@ def history_item(msg: Message) -> dict[str, Any]:
     payload = msg.payload or {}
     if msg.sender == "citizen":
         data["client_id"] = msg.source_id
-        stored_meta = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
+        raw = payload.get("metadata")
+        stored_meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
         meta = {"display_text": stored_meta.get("display_text")} if stored_meta.get("display_text") else {}
     meta["message_id"] = msg.id
     data["metadata"] = meta
@@ -68,7 +69,7 @@ async def citizen_history(session: AsyncSession, *, citizen_id: int, after_id: i
     return [history_item(m) for m in rows], has_more
 
 
-async def citizen_state(ctx: "DeskContext", session: AsyncSession, *, citizen_id: int) -> dict[str, Any]:
+async def citizen_state(ctx: DeskContext, session: AsyncSession, *, citizen_id: int) -> dict[str, Any]:
     """bot | queued (with live queue position) | assigned (with agent name) | closed."""
     conv = (await session.execute(select(Conversation).where(Conversation.citizen_id == citizen_id)
                                   .order_by(Conversation.id.desc()).limit(1))).scalar_one_or_none()

@@ -5,7 +5,7 @@ import pytest
 
 from .agent_api import AgentApi
 from .conftest import no_dialogs
-from .widget_page import MEASURE, TRACKING_RE, NO_RECOGNITION, SPEECH_SPY, hand_off, open_widget, wait_ready
+from .widget_page import MEASURE, NO_RECOGNITION, SPEECH_SPY, TRACKING_RE, hand_off, open_widget, wait_ready
 
 pytestmark = pytest.mark.browser
 

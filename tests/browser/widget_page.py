@@ -40,9 +40,11 @@ MEASURE = """
       size: parseFloat(cs.fontSize), line: cs.lineHeight === 'normal' ? 0 : parseFloat(cs.lineHeight),
       contrast: ratio(rgb(cs.color), bg(el)) });
   });
-  const targets = [...document.querySelectorAll('#zw-app button, #zw-app input:not([type=file]), #zw-app textarea, #zw-app a')]
-    .filter(visible).map(el => { const r = el.getBoundingClientRect();
-      return { id: el.id, text: (el.textContent || el.placeholder || '').trim().slice(0, 12), w: r.width, h: r.height }; });
+  const controls = '#zw-app button, #zw-app input:not([type=file]), #zw-app textarea, #zw-app a';
+  const targets = [...document.querySelectorAll(controls)].filter(visible).map(el => {
+    const r = el.getBoundingClientRect();
+    return { id: el.id, text: (el.textContent || el.placeholder || '').trim().slice(0, 12), w: r.width, h: r.height };
+  });
   const b = getComputedStyle(document.body);
   return { texts, targets, body: { size: parseFloat(b.fontSize), line: parseFloat(b.lineHeight) } };
 }

@@ -175,7 +175,8 @@ async def test_transfer_code_and_dev_phone_verification(web_desk: Desk) -> None:
         line = next(json.loads(x) for x in reversed(web_desk.log.read_text().splitlines())
                     if "dev SMS verification code" in x)
         assert phone not in web_desk.log.read_text()
-        bad = await first.sio.call("phone_verify", {"phone": phone, "code": "000000" if line["code"] != "000000" else "111111"})
+        wrong = "000000" if line["code"] != "000000" else "111111"
+        bad = await first.sio.call("phone_verify", {"phone": phone, "code": wrong})
         assert not bad["ok"]
         ok = await first.sio.call("phone_verify", {"phone": phone, "code": line["code"]})
         assert ok["ok"] and ok["session_id"] == first.session_id
