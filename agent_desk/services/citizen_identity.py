@@ -69,11 +69,11 @@ class CitizenIdentity:
         return hmac.new(self._secret, phone.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def _key(keys: "RedisKeys", *parts: str) -> str:
+def _key(keys: RedisKeys, *parts: str) -> str:
     return ":".join((keys.prefix, "citizen", *parts))
 
 
-async def create_transfer_code(redis: "Redis", keys: "RedisKeys", *, external_id: str) -> str:
+async def create_transfer_code(redis: Redis, keys: RedisKeys, *, external_id: str) -> str:
     """A 6-digit one-time code that lets a second device take this identity for 5 minutes."""
     for _ in range(20):
         code = f"{secrets.randbelow(10**6):06d}"
@@ -82,7 +82,7 @@ async def create_transfer_code(redis: "Redis", keys: "RedisKeys", *, external_id
     raise IdentityError("暂时无法生成验证码，请稍后再试。")
 
 
-async def redeem_transfer_code(redis: "Redis", keys: "RedisKeys", *, code: object) -> str:
+async def redeem_transfer_code(redis: Redis, keys: RedisKeys, *, code: object) -> str:
     if not isinstance(code, str) or not re.fullmatch(r"\d{6}", code.strip()):
         raise IdentityError("请输入6位数字验证码。")
     external_id = await redis.getdel(_key(keys, "xfer", code.strip()))
@@ -100,7 +100,7 @@ def clean_phone(phone: object) -> str:
     return digits
 
 
-async def request_phone_code(redis: "Redis", keys: "RedisKeys", identity: CitizenIdentity, *, phone: object,
+async def request_phone_code(redis: Redis, keys: RedisKeys, identity: CitizenIdentity, *, phone: object,
                              dev_mode: bool) -> str:
     """Send (in dev: log) a verification code; returns the masked number for the UI."""
     number = clean_phone(phone)
@@ -118,7 +118,7 @@ async def request_phone_code(redis: "Redis", keys: "RedisKeys", identity: Citize
     return masked
 
 
-async def verify_phone(redis: "Redis", keys: "RedisKeys", identity: CitizenIdentity, *, phone: object,
+async def verify_phone(redis: Redis, keys: RedisKeys, identity: CitizenIdentity, *, phone: object,
                        code: object, current_external_id: str) -> str:
     """Check the code; the phone's identity is the one bound first (else this device's)."""
     number = clean_phone(phone)

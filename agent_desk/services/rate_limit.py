@@ -22,7 +22,7 @@ class Limit:
     window_s: int
 
     @classmethod
-    def parse(cls, text: str) -> "Limit":
+    def parse(cls, text: str) -> Limit:
         count, _, window = text.partition("/")
         limit = cls(int(count), int(window or 60))
         if limit.count < 1 or limit.window_s < 1:
@@ -34,7 +34,7 @@ def limit_from_env(name: str, default: str) -> Limit:
     return Limit.parse(os.environ.get(name, "").strip() or default)
 
 
-async def hit(redis: "Redis", keys: "RedisKeys", *, scope: str, key: str, limit: Limit) -> int | None:
+async def hit(redis: Redis, keys: RedisKeys, *, scope: str, key: str, limit: Limit) -> int | None:
     """Count one event; ``None`` when allowed, else the seconds until the window ends."""
     now = time.time()
     bucket = int(now // limit.window_s)
