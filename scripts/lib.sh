@@ -43,8 +43,11 @@ ensure_venv() {
 }
 
 python310() {
-  command -v python3.10 2>/dev/null && return 0
-  for p in "$HOME"/.pyenv/versions/3.10*/bin/python3.10; do [ -x "$p" ] && { echo "$p"; return 0; }; done
+  # pyenv's shim may exist without 3.10 being selected, so each candidate must really run.
+  local p
+  for p in "$HOME"/.pyenv/versions/3.10*/bin/python3.10 "$(command -v python3.10 2>/dev/null)"; do
+    [ -x "$p" ] && "$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo "$p"; return 0; }
+  done
   return 1
 }
 
