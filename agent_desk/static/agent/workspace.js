@@ -140,8 +140,11 @@
     socket.on("connect", function () { live.textContent = "在线"; load(); });
     socket.on("disconnect", function () { live.textContent = "连接中断，重连中…"; });
     socket.on("connect_error", function () { live.textContent = "连接失败，重试中…"; });
+    var reloadTimer = null;
     socket.on("queue_updated", function (d) {
       upsert(d.case);
+      // Other waiting cases moved up: refresh positions (debounced, one request burst per change).
+      clearTimeout(reloadTimer); reloadTimer = setTimeout(load, 300);
       if (current && d.case && d.case.id === current.id) { current = cases.get(current.id); showHead(); }
       renderList();
     });
