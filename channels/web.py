@@ -196,15 +196,17 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
         data = data if isinstance(data, dict) else {}
         try:
             after_id = max(int(data.get("after_id") or 0), 0)
+            before_id = max(int(data.get("before_id") or 0), 0)
         except (TypeError, ValueError):
-            after_id = 0
+            after_id = before_id = 0
         external_id, citizen_id = await _citizen_id(sid)
         if external_id is None:
             return {"ok": False, "error": "no session"}
         if citizen_id is None:
             return {"ok": True, "messages": [], "has_more": False, "state": {"status": "bot"}}
         async with ctx().sessions() as session:
-            items, has_more = await citizen_history(session, citizen_id=citizen_id, after_id=after_id)
+            items, has_more = await citizen_history(session, citizen_id=citizen_id, after_id=after_id,
+                                                    before_id=before_id)
             state = await citizen_state(ctx(), session, citizen_id=citizen_id)
         return {"ok": True, "messages": items, "has_more": has_more, "state": state}
 

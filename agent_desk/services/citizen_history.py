@@ -47,14 +47,17 @@ def history_item(msg: Message) -> dict[str, Any]:
     return data
 
 
-async def citizen_history(session: AsyncSession, *, citizen_id: int, after_id: int = 0,
+async def citizen_history(session: AsyncSession, *, citizen_id: int, after_id: int = 0, before_id: int = 0,
                           limit: int = MAX_PAGE) -> tuple[list[dict[str, Any]], bool]:
     """Messages the citizen may see, oldest first; ``(items, has_more)``.
 
-    ``after_id == 0`` means "the latest page"; otherwise everything after ``after_id`` plus
-    the recent overlap window.
+    ``after_id == 0`` means "the latest page" (older pages with ``before_id``); otherwise
+    everything after ``after_id`` plus the recent overlap window.
     """
     base = select(Message).where(Message.citizen_id == citizen_id, Message.private.is_(False))
+    if before_id > 0:
+        base = base.where(Message.id < before_id)
+        after_id = 0
     if after_id <= 0:
         limit = min(limit, FIRST_PAGE)
         rows = list((await session.execute(base.order_by(Message.id.desc()).limit(limit + 1))).scalars())

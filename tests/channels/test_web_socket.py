@@ -151,6 +151,8 @@ async def test_history_resume_after_id_and_two_tabs(web_desk: Desk) -> None:
         resumed = await tab2.sio.call("history_request", {"after_id": ack["message_id"]})
         after = [m["id"] for m in resumed["messages"] if m["id"] > ack["message_id"]]
         assert later["message_id"] in after and after == sorted(after)
+        older = await tab2.sio.call("history_request", {"before_id": later["message_id"]})
+        assert older["messages"] and all(m["id"] < later["message_id"] for m in older["messages"])
     finally:
         await tab1.sio.disconnect()
         await tab2.sio.disconnect()

@@ -48,8 +48,19 @@
       res.messages.forEach(function (item) { ZW.render.add(item, { history: true }); });
       if (res.state) setStatus(res.state);
       if (res.has_more && afterId > 0) return loadHistory(ZW.render.lastId());
+      if (afterId === 0) ZW.$("zw-older").hidden = !res.has_more;
       ZW.render.scrollDown();
     });
+  }
+
+  function loadOlder() {
+    var ids = ZW.render.ids();
+    if (!ids.length) return;
+    socket.timeout(15000).emitWithAck("history_request", { before_id: Math.min.apply(null, ids) }).then(function (res) {
+      if (!res || !res.ok) return;
+      res.messages.forEach(function (item) { ZW.render.add(item, { history: true }); });
+      ZW.$("zw-older").hidden = !res.has_more;
+    }).catch(function () { ZW.hint("加载失败，请稍后再试。"); });
   }
 
   function flush() {
@@ -134,6 +145,7 @@
     input.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); ZW.$("zw-form").requestSubmit(); }
     });
+    ZW.$("zw-older").addEventListener("click", loadOlder);
     ZW.$("zw-handoff").addEventListener("click", function () { send("/human_handoff", "转人工"); });
     ZW.$("zw-elder").addEventListener("click", function () { setElder(!document.body.classList.contains("zw-elder")); });
     ZW.$("zw-mic").addEventListener("click", function () {
