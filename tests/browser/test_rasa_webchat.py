@@ -8,6 +8,7 @@ from .conftest import HERE
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.timeout(900)  # the first user of desk_server may train and start Rasa
 def test_rasa_webchat_gets_answer_and_buttons(context, desk_server, webchat_bundle, artifacts):  # type: ignore[no-untyped-def]
     page = context.new_page()
     # The test page and bundle are served at the desk's own origin (same-origin socket.io).

@@ -233,6 +233,7 @@ async def test_origin_check(limited_desk: Desk) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(900)  # the first user of desk_server may train and start Rasa
 async def test_two_messages_50ms_apart_each_get_their_own_reply(desk_server) -> None:  # type: ignore[no-untyped-def]
     c = await connect(desk_server.url)
     try:
