@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sanic import Request, Sanic, json
 from sanic.exceptions import SanicException
 
+from channels import miniprogram
 from channels import web as web_channel
 
 from . import queue, realtime
@@ -47,8 +48,8 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     web_channel.register(app, sio)
     realtime.register(app, sio)
     register_channel("web", web_channel.send_to_citizen)
-    # Mini-program channel: registered here once channels/miniprogram.py exists (see below).
-    _register_optional_channels(app)
+    miniprogram.register(app)
+    register_channel("miniprogram", miniprogram.send_to_citizen)
 
     @app.get("/api/openapi.json")
     async def openapi(request: Request):  # type: ignore[no-untyped-def]
@@ -89,15 +90,6 @@ async def close_context(ctx: DeskContext) -> None:
     await ctx.http.aclose()
     await ctx.redis.aclose()
     await ctx.engine.dispose()
-
-
-def _register_optional_channels(app: Sanic) -> None:
-    try:
-        from channels import miniprogram
-    except ImportError:
-        return
-    miniprogram.register(app)
-    register_channel("miniprogram", miniprogram.send_to_citizen)
 
 
 def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
