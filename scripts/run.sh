@@ -27,6 +27,7 @@ cleanup() {
   say "stopping"
   for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  exit 0
 }
 trap cleanup INT TERM EXIT
 
@@ -93,4 +94,5 @@ cat >&2 <<EOT
 
 EOT
 wait -n "${PIDS[@]}" || true
-say "a process exited; see .run/*.log"
+say "a process exited unexpectedly; see .run/*.log"
+exit 1
