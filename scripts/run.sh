@@ -22,14 +22,16 @@ fi
 set -a; source "$secret_file"; set +a
 
 PIDS=()
-cleanup() {
+cleanup() {  # cleanup <exit status>
+  local status="${1:-0}"
   trap - INT TERM EXIT
   say "stopping"
   for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  exit 0
+  exit "$status"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup 0' INT TERM
+trap 'cleanup $?' EXIT
 
 start() {  # start <name> <cwd> <cmd...>: own process group, log in .run/<name>.log
   local name="$1" cwd="$2"; shift 2
