@@ -37,7 +37,10 @@ def model_tokenizer(trained_model, tmp_path_factory):
     name, node = nodes[0]
     assert node.resource is not None, "the tokenizer must be loaded from the model's storage"
     return CheckedJiebaTokenizer.load(
-        node.config, storage, node.resource, ExecutionContext(metadata.predict_schema, node_name=name)
+        {**CheckedJiebaTokenizer.get_default_config(), **node.config},
+        storage,
+        node.resource,
+        ExecutionContext(metadata.predict_schema, node_name=name),
     )
 
 
