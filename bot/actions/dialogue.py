@@ -37,6 +37,7 @@ class ActionGreet(_UsesKnowledgeBase, Action):
             dispatcher,
             text=self.kb.text("greet", categories="、".join(self.kb.categories())),
             kind="greet",
+            topic="greet",
             buttons=_popular_buttons(self.kb),
         )
         return []
@@ -47,7 +48,7 @@ class ActionGoodbye(_UsesKnowledgeBase, Action):
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        send(dispatcher, text=self.kb.text("goodbye"), kind="goodbye")
+        send(dispatcher, text=self.kb.text("goodbye"), kind="goodbye", topic="goodbye")
         return []
 
 
@@ -58,7 +59,7 @@ class ActionHandoff(_UsesKnowledgeBase, Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
-        send(dispatcher, text=self.kb.text("handoff"), kind="handoff", handoff=True)
+        send(dispatcher, text=self.kb.text("handoff"), kind="handoff", topic="human_handoff", handoff=True)
         return []
 
 
@@ -78,7 +79,7 @@ class ActionOutOfScope(_UsesKnowledgeBase, Action):
         heard = labels.get(subtype or "")
         intro = self.kb.text("out_of_scope_heard", heard=heard) if heard else self.kb.text("out_of_scope_generic")
         text = intro + self.kb.text("out_of_scope_scope", categories="、".join(self.kb.categories()))
-        send(dispatcher, text=text, kind="out_of_scope", buttons=_popular_buttons(self.kb, 3))
+        send(dispatcher, text=text, kind="out_of_scope", topic="out_of_scope", buttons=_popular_buttons(self.kb, 3))
         return []
 
 

@@ -103,6 +103,8 @@ def test_greet_goodbye_handoff():
     assert greet["metadata"]["kind"] == "greet" and "社保" in greet["text"] and greet["buttons"]
     assert bye["metadata"]["kind"] == "goodbye"
     assert handoff["metadata"]["kind"] == "handoff" and handoff["metadata"]["handoff"] is True
+    # Relayed replies identify their topic, dialogue topics included (topic-id contract).
+    assert [p["metadata"]["topic"] for p in (greet, bye, handoff)] == ["greet", "goodbye", "human_handoff"]
 
 
 def test_out_of_scope_names_what_it_heard_and_the_service_categories():
@@ -110,6 +112,7 @@ def test_out_of_scope_names_what_it_heard_and_the_service_categories():
     [payload], _ = run_action(ActionOutOfScope(), trk)
     assert_contract(payload)
     assert payload["metadata"]["kind"] == "out_of_scope" and payload["metadata"]["fallback"] is False
+    assert payload["metadata"]["topic"] == "out_of_scope"
     assert "天气" in payload["text"]
     for category in ("社保", "医保", "公积金", "户籍", "出入境", "企业开办"):
         assert category in payload["text"]
