@@ -20,8 +20,8 @@ class DeskContext:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    redis: "Redis"
+    redis: Redis
     keys: RedisKeys
-    sio: "socketio.AsyncServer"
-    http: "httpx.AsyncClient"
+    sio: socketio.AsyncServer
+    http: httpx.AsyncClient
     extras: dict[str, Any]

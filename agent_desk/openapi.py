@@ -45,7 +45,8 @@ OPENAPI: dict[str, Any] = {
             "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
             responses={"200": "token and user", "400": "missing fields", "401": "wrong credentials"})},
         "/api/auth/logout": {"post": _op("Staff logout", tag="auth")},
-        "/api/auth/me": {"get": _op("The logged-in user", tag="auth", responses={"200": "user", "401": "not logged in"})},
+        "/api/auth/me": {"get": _op("The logged-in user", tag="auth",
+                                    responses={"200": "user", "401": "not logged in"})},
         "/api/cases/": {"get": _op("List cases", tag="cases", params=[
             _query("status", {"type": "string", "enum": ["queued", "assigned", "closed", "mine"]})],
             responses={"200": "cases", "400": "bad status", **_ERR})},

@@ -17,25 +17,25 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
-async def enqueue(redis: "Redis", keys: RedisKeys, *, case_id: int, score: float) -> None:
+async def enqueue(redis: Redis, keys: RedisKeys, *, case_id: int, score: float) -> None:
     await redis.zadd(keys.queue, {str(case_id): score}, nx=True)
 
 
-async def dequeue(redis: "Redis", keys: RedisKeys, *, case_id: int) -> None:
+async def dequeue(redis: Redis, keys: RedisKeys, *, case_id: int) -> None:
     await redis.zrem(keys.queue, str(case_id))
 
 
-async def position(redis: "Redis", keys: RedisKeys, *, case_id: int) -> int | None:
+async def position(redis: Redis, keys: RedisKeys, *, case_id: int) -> int | None:
     """1-based place in the queue, or None when the case is not waiting."""
     rank = await redis.zrank(keys.queue, str(case_id))
     return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
 
 
-async def waiting_ids(redis: "Redis", keys: RedisKeys) -> list[int]:
+async def waiting_ids(redis: Redis, keys: RedisKeys) -> list[int]:
     return [int(x) for x in await redis.zrange(keys.queue, 0, -1)]  # type: ignore[arg-type]
 
 
-async def rebuild(redis: "Redis", keys: RedisKeys, session: AsyncSession) -> int:
+async def rebuild(redis: Redis, keys: RedisKeys, session: AsyncSession) -> int:
     """Make Redis match the database: every queued case in, nothing else."""
     rows = (await session.execute(
         select(Case.id, Case.created_at).where(Case.status == CaseStatus.queued)

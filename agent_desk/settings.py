@@ -50,7 +50,7 @@ class Settings:
         return self.env in ("dev", "test")
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         env = _env("DESK_ENV", "dev")
         secret = _env("DESK_SECRET_KEY", DEV_SECRET)
         service_token = _env("DESK_SERVICE_TOKEN", "")

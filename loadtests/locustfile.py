@@ -40,8 +40,9 @@ class CitizenUser(User):
         try:
             self.sio.connect(HOST, transports=["websocket"])
             self.sio.emit("session_request", {"session_id": self.session_id})
-            events.request.fire(request_type="socketio", name="connect", response_time=(time.perf_counter() - t0) * 1000,
-                                response_length=0, exception=None, context={})
+            events.request.fire(request_type="socketio", name="connect",
+                                response_time=(time.perf_counter() - t0) * 1000, response_length=0, exception=None,
+                                context={})
         except Exception as exc:  # reported to locust as a failure
             events.request.fire(request_type="socketio", name="connect", response_time=0, response_length=0,
                                 exception=exc, context={})

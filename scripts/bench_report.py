@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import csv
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 START, END = "<!-- load:start -->", "<!-- load:end -->"
@@ -20,7 +20,7 @@ def main() -> None:
     rss = [int(x) for x in (args.out_dir / "desk_rss_kb.txt").read_text().split() if x.strip().isdigit()] \
         if (args.out_dir / "desk_rss_kb.txt").exists() else []
     lines = [START, "## Load (desk + Rasa under concurrent citizens and agents)", "",
-             f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
              f"{_cpus()} CPUs, everything on 127.0.0.1 (SQLite default database, private Redis).", "",
              f"Command: `{args.command}`", "",
              "| request | count | failures | median ms | p95 ms | p99 ms | max ms | req/s |",

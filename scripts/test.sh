@@ -15,6 +15,9 @@ ensure_chromium
 say "bot model"
 BOT_VENV="$ROOT/.venv-bot" bash scripts/train_bot.sh | tail -n 1
 
+say "lint: ruff and mypy (desk)"
+.venv/bin/ruff check .
+.venv/bin/mypy agent_desk channels
 say "bot tests (tests/bot)"
 .venv-bot/bin/python -m pytest tests/bot -q -p no:cacheprovider "$@"
 say "desk tests"

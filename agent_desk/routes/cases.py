@@ -107,7 +107,8 @@ async def mark_read(request: Request, case_id: str):  # type: ignore[no-untyped-
     ctx = desk(request)
     async with ctx.sessions() as session:
         case = await session.get(Case, _int(case_id, "工单号"))
-        if case is None:
+        if case is None or (user.role.value != "manager" and case.agent_id != user.id):
+            # Only the agent serving the citizen may tell them their messages were read.
             raise NotFound("工单不存在")
         rows = list((await session.execute(select(Message).where(
             Message.conversation_id == case.conversation_id, Message.sender == "citizen",

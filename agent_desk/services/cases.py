@@ -13,7 +13,15 @@ from channels.base import Button, OutboundMessage
 from .. import queue
 from ..context import DeskContext
 from ..models import (
-    CASE_STATUS_LABELS, RATING_LABELS, Case, CaseStatus, Citizen, Conversation, ConversationStatus, User, utcnow,
+    CASE_STATUS_LABELS,
+    RATING_LABELS,
+    Case,
+    CaseStatus,
+    Citizen,
+    Conversation,
+    ConversationStatus,
+    User,
+    utcnow,
 )
 from . import audit
 from .delivery import deliver_to_citizen, notify_agents
@@ -204,8 +212,8 @@ async def close_case(ctx: DeskContext, *, case_id: int, agent: User, note: str =
             text=f"本次服务已结束（受理编号 {case.tracking_no}）。请您对本次服务进行评价：",
             buttons=RATING_BUTTONS,
             metadata={"event": "rating_request", "case": case.tracking_no,
-                      "rating_options": [{"score": s, "label": l} for s, l in sorted(RATING_LABELS.items(),
-                                                                                      reverse=True)]},
+                      "rating_options": [{"score": score, "label": label}
+                                                 for score, label in sorted(RATING_LABELS.items(), reverse=True)]},
         )
         msg = await store_outbound(session, conversation=conv, out=out)
         await audit.record(session, actor_id=agent.id, actor_role=agent.role.value, action="case.close",

@@ -172,7 +172,8 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
     replies: list[OutboundMessage]
     handoff_reason: str | None = None
     if msg.kind != "text":
-        replies = [OutboundMessage(sender="system", text="智能客服暂时只能阅读文字。如需发送图片或文件，请点击“转人工”，由工作人员为您查看。",
+        replies = [OutboundMessage(sender="system",
+                                   text="智能客服暂时只能阅读文字。如需发送图片或文件，请点击“转人工”，由工作人员为您查看。",
                                    metadata={"event": "unsupported_kind", "kind": msg.kind})]
     elif is_empty:
         replies = [OutboundMessage(sender="system", text="您好，请输入您要咨询的问题，例如“社保卡丢了怎么补办”。",

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from channels.base import OutboundMessage
-
 from agent_desk.services.delivery import register_channel
+from channels.base import OutboundMessage
 
 CHANNEL = "capture"
 

@@ -5,7 +5,6 @@ from agent_desk import queue
 from agent_desk.models import Case, CaseStatus, Citizen, Conversation, ConversationStatus, utcnow
 from agent_desk.services.tracking import next_tracking_no
 
-
 C10, C20, C30 = 800_000_010, 800_000_020, 800_000_030  # far above real case ids
 
 

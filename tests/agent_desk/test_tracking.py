@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from agent_desk.services.tracking import next_tracking_no, parse_tracking_no
 
 
 async def test_concurrent_numbers_are_unique_and_dense(desk_ctx) -> None:
     # A day far in the future so other tests' cases do not share the counter.
-    day = datetime(2031, 5, 6, 3, 0, tzinfo=timezone.utc)
+    day = datetime(2031, 5, 6, 3, 0, tzinfo=UTC)
 
     async def one() -> str:
         async with desk_ctx.sessions() as session:
@@ -29,7 +29,7 @@ async def test_concurrent_numbers_are_unique_and_dense(desk_ctx) -> None:
 async def test_day_is_china_local_date(desk_ctx) -> None:
     # 2032-01-01 17:30 UTC is already 2 January in China (UTC+8).
     async with desk_ctx.sessions() as session:
-        number = await next_tracking_no(session, now=datetime(2032, 1, 1, 17, 30, tzinfo=timezone.utc))
+        number = await next_tracking_no(session, now=datetime(2032, 1, 1, 17, 30, tzinfo=UTC))
         await session.rollback()
     assert number.startswith("SL20320102-")
 
