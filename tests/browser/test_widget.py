@@ -57,6 +57,18 @@ def test_widget_normal_and_elder_mode(context, web_desk, demo_users, artifacts):
     assert dialogs == []
 
 
+def test_new_citizen_sees_a_welcome_with_popular_topics(context, web_desk):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url)
+    welcome = page.locator(".zw-welcome")
+    welcome.wait_for()
+    assert "政务服务智能客服" in welcome.inner_text()
+    titles = welcome.locator(".zw-btn").all_inner_texts()
+    assert "社保卡补办" in titles and len(titles) == 4
+    page.reload()
+    wait_ready(page)
+    assert page.locator(".zw-welcome").count() == 1  # still no history: still welcomed, once
+
+
 def test_voice_input_fallback_is_inline(context, web_desk):  # type: ignore[no-untyped-def]
     page = open_widget(context, web_desk.url, init_scripts=(NO_RECOGNITION,))
     dialogs = no_dialogs(page)

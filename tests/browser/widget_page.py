@@ -75,7 +75,7 @@ def hand_off(page: Any) -> str:
 
 
 def rendered(page: Any) -> list[dict[str, Any]]:
-    """Messages in DOM order, with their ids and texts."""
-    return page.evaluate("""() => [...document.querySelectorAll('#zw-log .zw-msg')].map(n => ({
+    """Conversation messages in DOM order, with their ids and texts (not the local welcome card)."""
+    return page.evaluate("""() => [...document.querySelectorAll('#zw-log .zw-msg:not(.zw-welcome)')].map(n => ({
         id: n.dataset.id ? Number(n.dataset.id) : null, cls: n.className,
         text: n.querySelector('.zw-bubble').innerText }))""")

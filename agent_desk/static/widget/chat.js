@@ -42,9 +42,21 @@
     }
   }
 
+  /* Shown (not stored) to a citizen with no history, so the page never opens blank. */
+  var WELCOME = {
+    sender: "bot", metadata: { event: "welcome" },
+    text: "您好！我是示例市政务服务智能客服，可以解答社保、医保、公积金、户籍、证件、出入境、车驾管、" +
+      "企业开办、税务、不动产、民政、教育、就业等办事问题。请直接输入您的问题，需要人工服务请点“转人工”。",
+    buttons: [
+      { title: "社保卡补办", payload: "/shebao_ka" }, { title: "公积金提取", payload: "/gjj_tiqu" },
+      { title: "异地就医备案", payload: "/yibao_yidi" }, { title: "办事大厅地址", payload: "/dating_dizhi" }
+    ]
+  };
+
   function loadHistory(afterId) {
     return socket.timeout(15000).emitWithAck("history_request", { after_id: afterId }).then(function (res) {
       if (!res || !res.ok) return;
+      if (afterId === 0 && !res.messages.length && !ZW.render.ids().length) ZW.render.add(WELCOME, { history: true });
       res.messages.forEach(function (item) { ZW.render.add(item, { history: true }); });
       if (res.state) setStatus(res.state);
       if (res.has_more && afterId > 0) return loadHistory(ZW.render.lastId());

@@ -166,6 +166,7 @@
       ack(m.client_id, m.id); if (m.read) markRead([m.id]); return false;
     }
     var node = build(m);
+    if (m.metadata.event === "welcome") node.classList.add("zw-welcome");
     if (m.conversation_id) node.dataset.conv = m.conversation_id;
     if (m.client_id) { node.dataset.client = m.client_id; byClient.set(m.client_id, node); }
     if (m.attachment && m.attachment.url) node.dataset.att = "1";
