@@ -62,6 +62,26 @@
     $("accept").hidden = c.status !== "queued";
     $("close-open").hidden = c.status === "closed" || (!mine && Desk.user.role !== "manager");
     $("composer").hidden = !mine;
+    showChannelInfo(c);
+  }
+
+  /* WeChat lets us message a citizen only within 48 h of their last message: show what is left. */
+  function showChannelInfo(c) {
+    var box = $("conv-channel");
+    box.textContent = ""; box.hidden = true;
+    if (c.channel !== "miniprogram") return;
+    Desk.api("GET", "/api/cases/" + c.id + "/channel-info").then(function (d) {
+      if (!current || current.id !== c.id) return;
+      var w = d.window, text;
+      if (!w || !w.open) text = "微信48小时会话窗口已关闭：新消息将无法送达，请通过电话等其他方式联系市民。";
+      else {
+        var h = Math.floor(w.seconds_left / 3600), m = Math.floor((w.seconds_left % 3600) / 60);
+        text = "微信会话窗口剩余 " + h + " 小时 " + m + " 分，本轮还可发送 " + w.messages_left + " 条消息。";
+      }
+      if (d.undelivered) text += "　未送达消息 " + d.undelivered + " 条。";
+      box.textContent = text; box.hidden = false;
+      box.classList.toggle("warn", !w || !w.open || d.undelivered > 0);
+    }).catch(function () {});
   }
 
   function openCase(id) {
