@@ -7,10 +7,23 @@ The router answers through ``OutboundMessage`` objects, which each channel's
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ChannelName = Literal["web", "miniprogram"]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_text(value: str) -> str:
+    """Text any database and log can hold: lone UTF-16 surrogates (which no UTF-8 encoder
+    accepts) become U+FFFD and NUL characters (which PostgreSQL text refuses) are dropped.
+    Applied to everything a client sends before it is stored."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", value)
 InboundKind = Literal["text", "image", "file", "card", "event", "unknown"]
 Sender = Literal["citizen", "bot", "agent", "system"]
 

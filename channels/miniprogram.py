@@ -84,7 +84,7 @@ def authenticate(ctx: DeskContext, args: dict[str, str], body: bytes) -> dict[st
     """Verify a push and return the message fields, or raise Rejected."""
     s = ctx.settings
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-    if not timestamp.isdigit() or not nonce:
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not nonce:
         raise Rejected(403, "timestamp and nonce are required")
     if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_S:
         raise Rejected(403, "stale timestamp")

@@ -176,7 +176,13 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
             channel="web", external_user_id=session_id, text=text, source_id=source_id,
             metadata={k: v for k, v in metadata.items() if isinstance(k, str) and k != "message_id"},
         )
-        result = await handle_inbound(ctx(), inbound)
+        try:
+            result = await handle_inbound(ctx(), inbound)
+        except Exception:
+            # Never leave the client waiting for an ack it will resend forever.
+            log.exception("web message processing failed", extra={"session": session_id[:8]})
+            await notice(sid, "抱歉，系统处理您的消息时出错，请稍后再试或拨打12345。", "server_error")
+            return {"ok": False, "error": "server_error"}
         if not result.duplicate and result.message_id is not None:
             await echo_citizen_message(ctx(), external_id=session_id, message_id=result.message_id, text=text,
                                        client_id=source_id, display_text=display[:100] if display else None)

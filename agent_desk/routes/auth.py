@@ -6,7 +6,7 @@ from sanic.exceptions import BadRequest, Unauthorized
 
 from ..services import audit
 from ..services.auth import authenticate
-from .common import SESSION_COOKIE, client_ip, current_user, desk, json_body
+from .common import SESSION_COOKIE, client_ip, current_user, desk, json_body, str_field
 
 bp = Blueprint("auth", url_prefix="/api/auth")
 
@@ -18,7 +18,7 @@ def user_view(user) -> dict:  # type: ignore[no-untyped-def]
 @bp.post("/login")
 async def login(request: Request):  # type: ignore[no-untyped-def]
     body = json_body(request)
-    username, password = str(body.get("username") or "").strip(), str(body.get("password") or "")
+    username, password = str_field(body, "username").strip(), str_field(body, "password")
     if not username or not password:
         raise BadRequest("请输入用户名和密码")
     ctx = desk(request)

@@ -11,17 +11,10 @@ from ..services import audit
 from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
-from .common import client_ip, current_user, desk, json_body
+from .common import bool_field, client_ip, current_user, desk, json_body, parse_count, parse_id, str_field
 
 bp = Blueprint("cases", url_prefix="/api/cases")
 STAFF = ("agent", "manager")
-
-
-def _int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{what} 无效") from None
 
 
 @bp.get("/")
@@ -48,7 +41,7 @@ async def get_case(request: Request, case_id: str):  # type: ignore[no-untyped-d
     await current_user(request, *STAFF)
     ctx = desk(request)
     async with ctx.sessions() as session:
-        case = await session.get(Case, _int(case_id, "工单号"))
+        case = await session.get(Case, parse_id(case_id, "工单"))
         if case is None:
             raise NotFound("工单不存在")
         citizen = await session.get(Citizen, case.citizen_id)
@@ -62,9 +55,9 @@ async def case_messages(request: Request, case_id: str):  # type: ignore[no-unty
     """The whole conversation, including the bot part before handoff."""
     user = await current_user(request, *STAFF)
     ctx = desk(request)
-    after = _int(request.args.get("after", "0"), "after")
+    after = parse_count(request.args.get("after", "0"), "after")
     async with ctx.sessions() as session:
-        case = await session.get(Case, _int(case_id, "工单号"))
+        case = await session.get(Case, parse_id(case_id, "工单"))
         if case is None:
             raise NotFound("工单不存在")
         msgs = await transcript(session, conversation_id=case.conversation_id, after_id=after)
@@ -78,7 +71,7 @@ async def case_messages(request: Request, case_id: str):  # type: ignore[no-unty
 async def accept(request: Request, case_id: str):  # type: ignore[no-untyped-def]
     user = await current_user(request, *STAFF)
     try:
-        case = await accept_case(desk(request), case_id=_int(case_id, "工单号"), agent=user, ip=client_ip(request))
+        case = await accept_case(desk(request), case_id=parse_id(case_id, "工单"), agent=user, ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
     return json({"case": case_view(case, agent=user)})
@@ -89,9 +82,9 @@ async def post_message(request: Request, case_id: str):  # type: ignore[no-untyp
     user = await current_user(request, *STAFF)
     body = json_body(request)
     try:
-        data = await send_agent_message(desk(request), case_id=_int(case_id, "工单号"), agent=user,
-                                        text=str(body.get("text") or ""), private=bool(body.get("private")),
-                                        client_id=str(body["client_id"]) if body.get("client_id") else None,
+        data = await send_agent_message(desk(request), case_id=parse_id(case_id, "工单"), agent=user,
+                                        text=str_field(body, "text"), private=bool_field(body, "private"),
+                                        client_id=str_field(body, "client_id") or None,
                                         ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
@@ -103,10 +96,10 @@ async def mark_read(request: Request, case_id: str):  # type: ignore[no-untyped-
     """The agent has seen the citizen's messages up to ``up_to``: the widget shows 已读."""
     user = await current_user(request, *STAFF)
     body = json_body(request)
-    up_to = _int(str(body.get("up_to", "0")), "up_to")
+    up_to = parse_count(body.get("up_to", 0), "up_to")
     ctx = desk(request)
     async with ctx.sessions() as session:
-        case = await session.get(Case, _int(case_id, "工单号"))
+        case = await session.get(Case, parse_id(case_id, "工单"))
         if case is None or (user.role.value != "manager" and case.agent_id != user.id):
             # Only the agent serving the citizen may tell them their messages were read.
             raise NotFound("工单不存在")
@@ -130,8 +123,8 @@ async def close(request: Request, case_id: str):  # type: ignore[no-untyped-def]
     user = await current_user(request, *STAFF)
     body = json_body(request)
     try:
-        case = await close_case(desk(request), case_id=_int(case_id, "工单号"), agent=user,
-                                note=str(body.get("note") or ""), ip=client_ip(request))
+        case = await close_case(desk(request), case_id=parse_id(case_id, "工单"), agent=user,
+                                note=str_field(body, "note"), ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
     return json({"case": case_view(case, agent=user)})
@@ -142,7 +135,7 @@ async def typing(request: Request, case_id: str):  # type: ignore[no-untyped-def
     user = await current_user(request, *STAFF)
     ctx = desk(request)
     async with ctx.sessions() as session:
-        case = await session.get(Case, _int(case_id, "工单号"))
+        case = await session.get(Case, parse_id(case_id, "工单"))
         citizen = await session.get(Citizen, case.citizen_id) if case else None
     if case is None or citizen is None or case.agent_id != user.id:
         raise NotFound("工单不存在")

@@ -4,12 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from sanic import Request
-from sanic.exceptions import BadRequest, Forbidden, Unauthorized
+from sanic.exceptions import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
+
+from channels.base import safe_text
 
 from ..context import DeskContext
 from ..models import User
 
 SESSION_COOKIE = "desk_session"
+MAX_JSON_BYTES = 256 * 1024  # API bodies are small; uploads have their own route and limit
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 def desk(request: Request) -> DeskContext:
@@ -21,7 +25,43 @@ def client_ip(request: Request) -> str:
     return request.remote_addr or request.ip or ""
 
 
+def parse_id(value: object, what: str = "编号") -> int:
+    """A database id from a URL or body; anything else is a clean 404, never a 500."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
+        raise NotFound(f"{what}不存在")
+    return int(text)
+
+
+def parse_count(value: object, what: str) -> int:
+    """A non-negative integer parameter (e.g. ``after``, ``up_to``); 400 when it is not one."""
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        raise BadRequest(f"{what} 应为不大于 {MAX_ID} 的非负整数")
+    return int(text)
+
+
+def str_field(body: dict[str, Any], name: str, *, default: str = "") -> str:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} 应为字符串")
+    return safe_text(value)
+
+
+def bool_field(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} 应为 true 或 false")
+    return value
+
+
 def json_body(request: Request) -> dict[str, Any]:
+    if len(request.body or b"") > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"请求体过大（最多 {MAX_JSON_BYTES // 1024} KB）")
     try:
         data = request.json
     except Exception as exc:  # Sanic raises its own error on malformed JSON

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sanic import Blueprint, Request, json
-from sanic.exceptions import BadRequest, NotFound
+from sanic.exceptions import NotFound
 from sqlalchemy import func, select
 
 from ..models import Case, Citizen, Message, utcnow
-from .common import current_user, desk
+from .common import current_user, desk, parse_id
 
 WINDOW = timedelta(hours=48)
 MESSAGES_PER_CITIZEN_MESSAGE = 5
@@ -22,10 +22,7 @@ MESSAGES_PER_CITIZEN_MESSAGE = 5
 async def channel_info(request: Request, case_id: str):  # type: ignore[no-untyped-def]
     await current_user(request, "agent", "manager")
     ctx = desk(request)
-    try:
-        cid = int(case_id)
-    except ValueError:
-        raise BadRequest("工单号 无效") from None
+    cid = parse_id(case_id, "工单")
     async with ctx.sessions() as session:
         case = await session.get(Case, cid)
         if case is None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..models import Case, Rating
 from ..services import audit
 from ..services.ratings import RatingError, complete_rectification, rating_view
-from .common import client_ip, current_user, desk, json_body
+from .common import client_ip, current_user, desk, json_body, parse_id, str_field
 
 bp = Blueprint("ratings", url_prefix="/api/ratings")
 
@@ -27,13 +27,14 @@ async def list_ratings(request: Request):  # type: ignore[no-untyped-def]
     return json({"ratings": [rating_view(r, c) for r, c in rows]})
 
 
-@bp.post("/<rating_id:int>/rectification")
-async def rectify(request: Request, rating_id: int):  # type: ignore[no-untyped-def]
+@bp.post("/<rating_id>/rectification")
+async def rectify(request: Request, rating_id: str):  # type: ignore[no-untyped-def]
     manager = await current_user(request, "manager")
-    note = str(json_body(request).get("note") or "")
+    note = str_field(json_body(request), "note")
     async with desk(request).sessions() as session:
         try:
-            rating = await complete_rectification(session, rating_id=rating_id, manager=manager, note=note)
+            rating = await complete_rectification(session, rating_id=parse_id(rating_id, "评价"), manager=manager,
+                                                  note=note)
         except RatingError as exc:
             return json({"error": str(exc)}, status=exc.code)
         case = await session.get(Case, rating.case_id)

@@ -13,6 +13,7 @@ from .common import client_ip, current_user, desk
 
 bp = Blueprint("reports", url_prefix="/api/reports")
 MAX_RANGE_DAYS = 366
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _date_arg(request: Request, name: str, default: date) -> date:
@@ -20,9 +21,12 @@ def _date_arg(request: Request, name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"{name} 应为 YYYY-MM-DD 格式的日期") from None
+    if not EARLIEST <= value <= LATEST:
+        raise BadRequest(f"{name} 应在 {EARLIEST.isoformat()} 至 {LATEST.isoformat()} 之间")
+    return value
 
 
 @bp.get("/summary")

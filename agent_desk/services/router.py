@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,20 +16,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import InboundMessage, OutboundMessage
+from channels.base import InboundMessage, OutboundMessage, safe_text
 from channels.normalize import mask_pii, normalize_text
 
+from .. import queue
 from ..bot_client import BotClient, BotUnavailable
 from ..context import DeskContext
 from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
 from .cases import announce_opened, case_view, open_case
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
-from .ratings import RatingError, parse_rate_payload, rate_latest_case
+from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_latest_case
 
 log = logging.getLogger("desk.router")
 
 HANDOFF_PAYLOAD = "/human_handoff"
+RATE_PREFIX = "/rate"
+# Button payloads are "/<topic id>". Rasa's own control intents and payloads carrying
+# entities ("/intent{...}") are not something a citizen's button sends: they go as plain text.
+PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
+RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
 
@@ -40,6 +47,13 @@ class InboundResult:
     duplicate: bool
     message_id: int | None
     conversation_id: int | None
+
+
+def bot_text(text: str) -> str:
+    """What Rasa may see: topic-button payloads as they are, anything else slash-led as text."""
+    if text.startswith("/") and (not PAYLOAD_RE.match(text) or text in RASA_CONTROL):
+        return text.lstrip("/").strip() or text
+    return text
 
 
 async def get_or_create_citizen(session: AsyncSession, *, channel: str, external_id: str) -> Citizen:
@@ -90,9 +104,10 @@ async def handle_inbound(ctx: DeskContext, msg: InboundMessage) -> InboundResult
 
 
 async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
-    raw = msg.text or ""
+    raw = safe_text(msg.text or "")
     norm = normalize_text(raw, max_len=ctx.settings.max_message_chars)
-    rating = parse_rate_payload(norm.text) if msg.kind == "text" else None
+    is_rate_payload = msg.kind == "text" and norm.text.startswith(RATE_PREFIX)
+    rating = parse_rate_payload(norm.text) if is_rate_payload else None
 
     async with ctx.sessions() as session:
         citizen = await get_or_create_citizen(session, channel=msg.channel, external_id=msg.external_user_id)
@@ -101,7 +116,7 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
                 Message.citizen_id == citizen.id, Message.source_id == msg.source_id))).first()
             if dup is not None:
                 return InboundResult(duplicate=True, message_id=dup[0], conversation_id=dup[1])
-        if rating is not None:
+        if is_rate_payload:
             conv = await latest_conversation(session, citizen_id=citizen.id) or await open_conversation(
                 session, citizen=citizen)
         else:
@@ -121,11 +136,13 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
         log.info("inbound stored", extra={"channel": msg.channel, "conversation": conv.id,
                                            "message_id": stored.id, "text": mask_pii(norm.text[:80])})
 
-        if rating is not None:
+        if is_rate_payload:
             await _handle_rating(ctx, session, citizen=citizen, conv=conv, rating=rating)
             return result
         if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
             await _relay_to_agents(ctx, session, conv=conv, message=stored)
+            if conv.status == ConversationStatus.queued and norm.text.strip() == HANDOFF_PAYLOAD:
+                await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 
     await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, text=norm.text, is_empty=norm.is_empty,
@@ -142,10 +159,30 @@ async def _relay_to_agents(ctx: DeskContext, session: AsyncSession, *, conv: Con
                         agent_id=case.agent_id)
 
 
+async def _tell_queue_position(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen,
+                               conv: Conversation) -> None:
+    """转人工 pressed again while waiting: say where they are instead of staying silent."""
+    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one()
+    pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
+    ahead = max((pos or 1) - 1, 0)
+    out = OutboundMessage(sender="system", metadata={"event": "queued", "case": case.tracking_no,
+                                                     "queue_position": pos},
+                          text=f"您已在排队等待人工客服（受理编号 {case.tracking_no}），"
+                               + (f"前面还有 {ahead} 位。" if ahead else "您是下一位。") + "请稍候。")
+    reply = await store_outbound(session, conversation=conv, out=out)
+    await session.commit()
+    await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
+
+
 async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
-                         rating: object) -> None:
-    from .ratings import RatingRequest
-    assert isinstance(rating, RatingRequest)
+                         rating: RatingRequest | None) -> None:
+    if rating is None:
+        out = OutboundMessage(sender="system", text="评价未能识别，请点击评价卡片上的选项进行评价。",
+                              metadata={"event": "rating_rejected"})
+        reply = await store_outbound(session, conversation=conv, out=out)
+        await session.commit()
+        await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
+        return
     try:
         case, stored = await rate_latest_case(session, citizen=citizen, request=rating)
         text = f"感谢您的评价（{stored.label}）！"
@@ -188,9 +225,10 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
     else:
         bot: BotClient = ctx.extras["bot"]
         try:
-            replies = await bot.converse(sender_id=f"conv-{conv.id}", text=text,
-                                         metadata={"channel": msg.channel, "conversation_id": conv.id,
-                                                   "citizen_id": citizen.id, **msg.metadata})
+            # The desk's facts come last, so a client cannot claim another identity to the bot.
+            replies = await bot.converse(sender_id=f"conv-{conv.id}", text=bot_text(text),
+                                         metadata={**msg.metadata, "channel": msg.channel,
+                                                   "conversation_id": conv.id, "citizen_id": citizen.id})
         except BotUnavailable as exc:
             log.warning("bot unavailable, handing off", extra={"conversation": conv.id, "error": str(exc)})
             replies = [OutboundMessage(sender="system", text="智能客服暂时无法应答，正在为您转接人工客服。",

@@ -140,3 +140,27 @@ def test_bad_rating_rectification_follow_up(http, bad_rating) -> None:
     again = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "再次"}, headers=manager)
     assert again.status_code == 409
     assert http.post("/api/ratings/99999999/rectification", json={"note": "x"}, headers=manager).status_code == 404
+
+
+def test_hostile_input_gets_4xx_never_500(http) -> None:
+    agent = login(http, "agent", "agent-demo-2026")
+    manager = login(http, "manager", "manager-demo-2026")
+    huge = "99999999999999999999999"
+    assert http.get(f"/api/cases/{huge}", headers=agent).status_code == 404
+    assert http.post("/api/cases/9223372036854775808/accept", headers=agent).status_code == 404
+    assert http.get(f"/api/cases/{huge}/channel-info", headers=agent).status_code == 404
+    assert http.post(f"/api/ratings/{huge}/rectification", json={"note": "x"}, headers=manager).status_code == 404
+    assert http.get("/api/cases/1/messages", params={"after": huge}, headers=agent).status_code == 400
+    assert http.post("/api/cases/1/read", json={"up_to": int(huge)}, headers=agent).status_code == 400
+    for lo, hi in (("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")):
+        r = http.get("/api/reports/summary", params={"from": lo, "to": hi}, headers=manager)
+        assert r.status_code == 400 and "之间" in r.json()["error"]
+    r = http.post("/api/auth/login", content='{"username": "坐席\\u0000🙂", "password": "\\ud800xxxxxxxx"}',
+                  headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    r = http.post("/api/cases/1/messages", json={"text": ["a"]}, headers=agent)
+    assert r.status_code == 400 and r.json()["error"] == "text 应为字符串"
+    r = http.post("/api/cases/1/messages", json={"text": "好", "private": "false"}, headers=agent)
+    assert r.status_code == 400 and "true 或 false" in r.json()["error"]
+    r = http.post("/api/cases/1/messages", content=b'{"text": "' + b"a" * 300_000 + b'"}', headers=agent)
+    assert r.status_code == 413

@@ -156,3 +156,42 @@ async def test_messages_of_one_citizen_are_processed_in_arrival_order(desk_ctx, 
     results = await asyncio.gather(*tasks)
     ids = [r.message_id for r in results]
     assert ids == sorted(ids)
+
+
+async def test_lone_surrogates_are_stored_safely_and_answered(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    res = await handle_inbound(desk_ctx, say(cid, "社保\ud800卡 13900006666"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")  # bot unreachable here
+    async with desk_ctx.sessions() as session:
+        kept = (await session.execute(select(Message.text).where(Message.id == res.message_id))).scalar_one()
+    assert kept == "社保\ufffd卡 13900006666"
+
+
+async def test_pressing_handoff_again_while_queued_tells_the_place(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    queued = [o for o in outbox.by_citizen[cid] if o.metadata.get("event") == "queued"]
+    assert len(queued) == 2 and "您已在排队" in queued[1].text
+    assert queued[1].metadata["case"] == queued[0].metadata["case"]
+
+
+async def test_malformed_rating_is_refused_politely_not_sent_to_the_bot(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    res = await handle_inbound(desk_ctx, say(cid, "/rate{score:5}"))
+    rejected = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rating_rejected")
+    assert "评价未能识别" in rejected.text
+    async with desk_ctx.sessions() as session:
+        conv = await session.get(Conversation, res.conversation_id)
+    # Not a bot turn: no fallback counted, no "bot unavailable" handoff.
+    assert conv.consecutive_fallbacks == 0 and conv.status == ConversationStatus.bot
+
+
+def test_only_topic_button_payloads_reach_rasa_as_payloads() -> None:
+    from agent_desk.services.router import bot_text
+
+    assert bot_text("/shebao_ka") == "/shebao_ka"
+    assert bot_text("/restart") == "restart"
+    assert bot_text('/case_status{"tracking_no": "SL20261203-0001"}').startswith("case_status{")
+    assert bot_text("社保卡丢了") == "社保卡丢了"

@@ -128,6 +128,9 @@ def _rejections(pusher: WeChatPusher, user: str) -> list[tuple[str, dict[str, st
                                                                     if pusher.crypto else {})}, b, 403, "mismatch"))
     p, b = pusher.build(text_push(user, "旧消息", msg_id()), timestamp=int(time.time()) - 3600)
     cases.append(("stale timestamp", p, b, 403, "stale"))
+    p, b = pusher.build(text_push(user, "怪时间", msg_id()))
+    cases.append(("superscript digit timestamp", {**p, "timestamp": "²"}, b, 403, "required"))
+    cases.append(("5000-digit timestamp", {**p, "timestamp": "9" * 5000}, b, 403, "required"))
     p, b = pusher.build(text_push(user, "坏格式", msg_id()))
     cases.append(("malformed body", p, b[: len(b) // 2], 400, "not valid"))
     other = WeChatPusher(pusher.url, token=TOKEN, appid=APPID, fmt="xml" if pusher.fmt == "json" else "json",
