@@ -30,7 +30,9 @@ async def case_status(request: Request, tracking_no: str):  # type: ignore[no-un
         raise NotFound("未找到该受理编号")
     async with desk(request).sessions() as session:
         case = (await session.execute(select(Case).where(Case.tracking_no == number))).scalar_one_or_none()
-    if case is None:
+    owner = request.args.get("citizen_id")
+    if case is None or (owner is not None and str(case.citizen_id) != owner):
+        # A case is only shown to the citizen it belongs to (when the bot says who is asking).
         raise NotFound("未找到该受理编号")
     return json({"tracking_no": case.tracking_no, "status": case.status.value,
                  "status_label": CASE_STATUS_LABELS[case.status], "channel": case.channel,

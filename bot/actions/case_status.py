@@ -53,6 +53,12 @@ def _day(value: Any) -> str:
     return text[:16].replace("T", " ") if text else "—"
 
 
+def citizen_id_from(tracker: Tracker) -> Optional[int]:
+    """The desk puts the citizen's id in every message's metadata; absent when Rasa is called directly."""
+    value = ((tracker.latest_message or {}).get("metadata") or {}).get("citizen_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class ActionCaseStatus(Action):
     def __init__(self) -> None:
         self.kb = get_kb()
@@ -68,7 +74,7 @@ class ActionCaseStatus(Action):
             send(dispatcher, text=self.kb.text("case_ask_number"), kind="case_status", topic="case_status")
             return [SlotSet("awaiting_tracking_no", True)]
         try:
-            case = await fetch_case(number)
+            case = await fetch_case(number, citizen_id=citizen_id_from(tracker))
         except (DeskUnavailable, asyncio.TimeoutError) as exc:
             logger.warning("case lookup for %s failed: %s", number, exc)
             send(

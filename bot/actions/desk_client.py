@@ -29,10 +29,17 @@ class DeskConfig:
         )
 
 
-async def fetch_case(tracking_no: str, config: Optional[DeskConfig] = None) -> Optional[Dict[str, Any]]:
-    """The case as the desk reports it, or None when the desk says 404."""
+async def fetch_case(tracking_no: str, config: Optional[DeskConfig] = None,
+                     citizen_id: Optional[int] = None) -> Optional[Dict[str, Any]]:
+    """The case as the desk reports it, or None when the desk says 404.
+
+    With ``citizen_id`` (from the desk's message metadata) the desk only reveals the case to
+    the citizen it belongs to, so tracking numbers cannot be enumerated by strangers.
+    """
     config = config or DeskConfig.from_env()
     url = f"{config.base_url}/api/internal/cases/{quote(tracking_no, safe='')}"
+    if citizen_id is not None:
+        url += f"?citizen_id={int(citizen_id)}"
     headers = {"Authorization": f"Bearer {config.token}", "Accept": "application/json"}
     try:
         timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)

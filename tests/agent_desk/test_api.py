@@ -79,6 +79,10 @@ def test_service_api_for_case_status(http, desk_server, desk_ctx_for_server) -> 
     assert ok.json()["status_label"] == "排队等待人工客服"
     missing = http.get("/api/internal/cases/SL20200101-9999", headers={"Authorization": f"Bearer {token}"})
     assert missing.status_code == 404
+    # When the bot says which citizen asks, only the case's own citizen gets an answer.
+    stranger = http.get(f"/api/internal/cases/{tracking_no}", params={"citizen_id": "999999"},
+                        headers={"Authorization": f"Bearer {token}"})
+    assert stranger.status_code == 404
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class _DeskStub(BaseHTTPRequestHandler):
             return self._send(401, {"error": "unauthorized"})
         if not self.path.startswith(prefix):
             return self._send(404, {"error": "not found"})
-        case = self.cases.get(self.path[len(prefix):])
+        case = self.cases.get(self.path[len(prefix):].split("?", 1)[0])
         if case is None:
             return self._send(404, {"error": "no such case"})
         return self._send(200, case)
