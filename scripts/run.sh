@@ -76,7 +76,9 @@ ACTIONS_PID="${PIDS[-1]}"
 start rasa "$ROOT/bot" ../.venv-bot/bin/rasa run --enable-api --auth-token "$BOT_API_TOKEN" -i 127.0.0.1 \
   -p "$BOT_PORT" --model "$MODEL" --endpoints "$RUN/endpoints.yml" --credentials credentials.yml
 RASA_PID="${PIDS[-1]}"
-start desk "$ROOT" .venv/bin/uvicorn agent_desk.asgi:app --host "${DESK_HOST:-127.0.0.1}" --port "$DESK_PORT"
+# No access log: the desk's own JSON log and the audit table record what matters, masked.
+start desk "$ROOT" .venv/bin/uvicorn agent_desk.asgi:app --host "${DESK_HOST:-127.0.0.1}" --port "$DESK_PORT" \
+  --no-access-log
 DESK_PID="${PIDS[-1]}"
 
 wait_http "http://127.0.0.1:$ACTION_PORT/health" 120 "action server" "$ACTIONS_PID"

@@ -18,6 +18,11 @@ async def index(request: Request):  # type: ignore[no-untyped-def]
     return redirect("/widget")
 
 
+@bp.get("/favicon.ico")
+async def favicon(request: Request):  # type: ignore[no-untyped-def]
+    return await file(STATIC / "favicon.svg", mime_type="image/svg+xml")
+
+
 @bp.get("/widget")
 async def widget(request: Request):  # type: ignore[no-untyped-def]
     return await file(TEMPLATES / "widget.html", mime_type="text/html; charset=utf-8")

@@ -16,12 +16,14 @@
   Desk.barChart = function (container, rows) {
     container.textContent = "";
     var W = 640, H = 280, left = 48, bottom = 48, top = 20, plotH = H - top - bottom;
-    var max = Math.max(1, Math.max.apply(null, rows.map(function (r) { return r.count; })));
+    // Whole-number gridlines: the axis top is the data maximum rounded up to a multiple of 4 steps.
+    var peak = Math.max(0, Math.max.apply(null, rows.map(function (r) { return r.count; })));
+    var tickStep = Math.max(1, Math.ceil(peak / 4)), max = tickStep * 4;
     var svg = node("svg", { viewBox: "0 0 " + W + " " + H, "data-total": rows.reduce(function (s, r) { return s + r.count; }, 0) });
     svg.appendChild(node("line", { x1: left, y1: top + plotH, x2: W - 10, y2: top + plotH, stroke: "#4d4d4d" }));
     var step = (W - left - 10) / Math.max(rows.length, 1), barW = Math.min(70, step * 0.6);
     for (var t = 0; t <= 4; t++) {
-      var v = Math.round(max * t / 4), y = top + plotH - plotH * t / 4;
+      var v = tickStep * t, y = top + plotH - plotH * t / 4;
       svg.appendChild(node("text", { x: left - 6, y: y + 4, "text-anchor": "end", "font-size": 12, fill: "#4d4d4d" }, String(v)));
       if (t) svg.appendChild(node("line", { x1: left, y1: y, x2: W - 10, y2: y, stroke: "#e0e0e0" }));
     }
