@@ -162,11 +162,17 @@ def normalize_text(raw: str | None, max_len: int = DEFAULT_MAX_LEN) -> Normalize
 # 18-digit resident ID: 6-digit area, birth date, 3-digit sequence, check digit.
 _ID_RE = re.compile(
     r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
-    r"([1-9１-９][0-9０-９]{2})([0-9０-９]{3}(?:1[89]|20|１[８９]|２０)[0-9０-９]{6})([0-9０-９]{3}[0-9０-９XxＸｘ])"
+    r"([1-9１-９][0-9０-９]{2})"
+    # area (rest) + birth date, optionally separated by a space or dash as people type them
+    r"([0-9０-９]{3}[ \-]?(?:1[89]|20|１[８９]|２０)[0-9０-９]{6}[ \-]?)"
+    r"([0-9０-９]{3}[0-9０-９XxＸｘ])"
     r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
 )
-# Mainland mobile number.
-_PHONE_RE = re.compile(r"(?<![0-9０-９])([1１][3-9３-９][0-9０-９])([0-9０-９]{4})([0-9０-９]{4})(?![0-9０-９])")
+# Mainland mobile number, with an optional +86 prefix and the spaces/dashes people put in it.
+_PHONE_RE = re.compile(
+    r"(?<![0-9０-９])(?:[+＋]?(?:86|８６)[ \-]?)?"
+    r"([1１][3-9３-９][0-9０-９])[ \-]?([0-9０-９]{4})[ \-]?([0-9０-９]{4})(?![0-9０-９])"
+)
 
 
 def mask_pii(text: str) -> str:

@@ -3,6 +3,8 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pytest
+
 from channels.normalize import mask_pii, normalize_text
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
@@ -86,3 +88,14 @@ def test_mask_pii_never_leaks_a_phone(phone, prefix):
     masked = mask_pii(prefix + phone + prefix)
     assert phone not in masked
     assert phone[:3] + "****" + phone[-4:] in masked
+
+
+@pytest.mark.parametrize("written, masked", [
+    ("电话+8613900001111帮我查社保", "电话139****1111帮我查社保"),
+    ("电话 139 0000 2222 社保卡", "电话 139****2222 社保卡"),
+    ("电话139-0000-3333", "电话139****3333"),
+    ("86 13900004444", "139****4444"),
+    ("身份证 11010119900307 5678", "身份证 110************5678"),
+])
+def test_mask_pii_handles_how_people_write_numbers(written, masked):
+    assert mask_pii(written) == masked
