@@ -13,6 +13,7 @@ export DESK_ENV="${DESK_ENV:-dev}"
 export DESK_PORT="${DESK_PORT:-8000}" BOT_PORT="${BOT_PORT:-5005}" ACTION_PORT="${ACTION_PORT:-5055}"
 export BOT_URL="http://127.0.0.1:$BOT_PORT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export RASA_TELEMETRY_ENABLED=false  # no network calls to Rasa's telemetry service
 secret_file="$RUN/secrets.env"
 if [ ! -f "$secret_file" ]; then  # per-checkout random secrets, never committed
   umask 077
