@@ -13,7 +13,8 @@ OUT="$ROOT/.run/bench"; rm -rf "$OUT"; mkdir -p "$OUT"
 ensure_envs
 bash scripts/run.sh >"$OUT/stack.log" 2>&1 &
 STACK=$!
-trap 'kill -INT $STACK 2>/dev/null; wait $STACK 2>/dev/null || true' EXIT
+# TERM, not INT: a background job of a non-interactive shell ignores SIGINT.
+trap 'kill -TERM $STACK 2>/dev/null; wait $STACK 2>/dev/null || true' EXIT
 for _ in $(seq 1 1800); do
   curl -fsS -o /dev/null "http://127.0.0.1:$DESK_PORT/healthz" 2>/dev/null && \
     grep -q "is running" "$OUT/stack.log" && break
