@@ -169,9 +169,7 @@ async def _tell_queue_position(ctx: DeskContext, session: AsyncSession, *, citiz
                                                      "queue_position": pos},
                           text=f"您已在排队等待人工客服（受理编号 {case.tracking_no}），"
                                + (f"前面还有 {ahead} 位。" if ahead else "您是下一位。") + "请稍候。")
-    reply = await store_outbound(session, conversation=conv, out=out)
-    await session.commit()
-    await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
+    await _say(ctx, session, citizen=citizen, conv=conv, out=out)
 
 
 async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
@@ -179,9 +177,7 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
     if rating is None:
         out = OutboundMessage(sender="system", text="评价未能识别，请点击评价卡片上的选项进行评价。",
                               metadata={"event": "rating_rejected"})
-        reply = await store_outbound(session, conversation=conv, out=out)
-        await session.commit()
-        await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
+        await _say(ctx, session, citizen=citizen, conv=conv, out=out)
         return
     try:
         case, stored = await rate_latest_case(session, citizen=citizen, request=rating)
@@ -192,11 +188,17 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
     except RatingError as exc:
         text, meta, case = str(exc), {"event": "rating_rejected"}, None
     out = OutboundMessage(sender="system", text=text, metadata=meta)
+    await _say(ctx, session, citizen=citizen, conv=conv, out=out)
+    if case is not None:
+        await notify_agents(ctx, "case_rated", {"case_id": case.id, "score": rating.score}, agent_id=case.agent_id)
+
+
+async def _say(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
+               out: OutboundMessage) -> None:
+    """Store a desk notice in the conversation, commit, then deliver it."""
     reply = await store_outbound(session, conversation=conv, out=out)
     await session.commit()
     await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
-    if case is not None:
-        await notify_agents(ctx, "case_rated", {"case_id": case.id, "score": rating.score}, agent_id=case.agent_id)
 
 
 def _with_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
