@@ -28,13 +28,6 @@ HANDOFF_TEXT = "好的，正在为您转接人工客服。"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWeChat]:
-    server = FakeWeChat(appid=APPID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def slow_bot() -> Iterator[SlowRasa]:
     server = SlowRasa(delay_s=6.0, reply=lambda text: [{"custom": {"text": HANDOFF_TEXT,
                                                                   "metadata": {"handoff": True}}}]).start()

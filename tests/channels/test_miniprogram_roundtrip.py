@@ -29,13 +29,6 @@ APPID = "wx-e2e-appid"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWeChat]:
-    server = FakeWeChat(appid=APPID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def mp_desk(pg_url: str, redis_url: str, service_token: str, bot_stack: Any, demo_users: dict[str, str],
             fake: FakeWeChat) -> Iterator[str]:
     port = services.free_port()

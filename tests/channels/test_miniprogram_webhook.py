@@ -27,13 +27,6 @@ CONFIG_IDS = ["json-plain", "json-safe", "xml-plain", "xml-safe"]
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeWeChat]:
-    server = FakeWeChat(appid=APPID).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def bot() -> Iterator[SlowRasa]:
     server = SlowRasa(delay_s=0).start()
     yield server
