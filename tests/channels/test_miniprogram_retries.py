@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 
 from agent_desk.redis_keys import RedisKeys
 from tests.support import services
-from tests.support.fake_wechat import FakeWeChat, SlowRasa, WeChatPusher, text_push, wait_for
+from tests.support.fake_wechat import FakeWeChat, WeChatPusher, text_push
+from tests.support.slow_rasa import SlowRasa
+from tests.support.threaded_server import wait_for
 
 TOKEN = "mp-retry-token"
 AES_KEY = "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210zyxwvut"

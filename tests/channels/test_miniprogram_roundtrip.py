@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import services
-from tests.support.fake_wechat import FakeWeChat, WeChatPusher, text_push, wait_for
+from tests.support.fake_wechat import FakeWeChat, WeChatPusher, text_push
+from tests.support.threaded_server import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import services
-from tests.support.fake_wechat import FakeWeChat, SlowRasa, WeChatPusher, text_push, wait_for
+from tests.support.fake_wechat import FakeWeChat, WeChatPusher, text_push
+from tests.support.slow_rasa import SlowRasa
+from tests.support.threaded_server import wait_for
 
 TOKEN = "mp-test-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

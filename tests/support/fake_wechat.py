@@ -1,107 +1,27 @@
-"""Local stand-ins for third-party servers the desk calls, as real HTTP servers on 127.0.0.1.
+"""A local stand-in for WeChat's API, as a real HTTP server on 127.0.0.1.
 
 ``FakeWeChat`` implements WeChat's documented token and customer-service send API
 (GET /cgi-bin/token, POST /cgi-bin/message/custom/send): it issues access tokens, checks
 them, validates the message shapes, records every request (raw bytes included) and can be
 told to answer errors (40001, 42001, 45015, 45047, -1, ...) or to answer slowly.
 
-``SlowRasa`` speaks Rasa's REST channel (POST /webhooks/rest/webhook) and answers after a
-configurable delay. It exists only to make a bot turn take longer than WeChat's 5-second
-push timeout, which the real Rasa cannot be made to do on demand; everything else is
-tested against the real bot.
-
-Each server runs its own event loop in a thread, so a test may block (sync httpx) or await
-without starving it. Helpers wait on conditions with deadlines, never blindly.
+The server runs in a thread (tests/support/threaded_server.py), so a test may block or
+await without starving it.
 """
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.support.services import free_port
+from tests.support.threaded_server import ThreadedServer
 
 SEND_TYPES = {"text": ("content",), "image": ("media_id",), "link": ("title", "url"),
               "miniprogrampage": ("title", "pagepath", "thumb_media_id")}
-
-
-class _ThreadedServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._lock = threading.Lock()
-
-    def routes(self, app: web.Application) -> None:
-        raise NotImplementedError
-
-    def start(self) -> _ThreadedServer:
-        ready = threading.Event()
-
-        async def boot() -> None:
-            app = web.Application()
-            self.routes(app)
-            self._runner = web.AppRunner(app)
-            await self._runner.setup()
-            await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-            ready.set()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(boot())
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name=type(self).__name__, daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise TimeoutError(f"{type(self).__name__} did not start")
-        return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        runner = self._runner
-
-        async def shutdown() -> None:
-            if runner is not None:
-                await runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(10)
-
-
-def wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; return it. Sync tests use this."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-async def async_wait_for(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(interval)
 
 
 @dataclass
@@ -125,7 +45,7 @@ class SentMessage:
 
 
 @dataclass
-class FakeWeChat(_ThreadedServer):
+class FakeWeChat(ThreadedServer):
     appid: str = "wx-test-appid"
     secret: str = "test-secret"
     expires_in: int = 7200
@@ -139,7 +59,7 @@ class FakeWeChat(_ThreadedServer):
     _closed_windows: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        _ThreadedServer.__init__(self)
+        ThreadedServer.__init__(self)
 
     # ---- test controls -------------------------------------------------------------
     def fail_next(self, *errcodes: int) -> None:
@@ -241,36 +161,6 @@ class FakeWeChat(_ThreadedServer):
                 code = self._scripted.pop(0)
                 return {"errcode": code, "errmsg": f"scripted error {code}"}
         return {"errcode": 0, "errmsg": "ok"}
-
-
-@dataclass
-class SlowRasa(_ThreadedServer):
-    """Rasa's REST webhook shape; answers after ``delay_s`` with ``reply(message)``."""
-
-    delay_s: float = 6.0
-    reply: Callable[[str], list[dict[str, Any]]] = lambda text: [{"text": f"您咨询的是：{text}"}]
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        _ThreadedServer.__init__(self)
-
-    def messages(self) -> list[str]:
-        with self._lock:
-            return [str(r.get("message", "")) for r in self.received]
-
-    def routes(self, app: web.Application) -> None:
-        app.router.add_post("/webhooks/rest/webhook", self._webhook)
-        app.router.add_get("/status", self._status)
-
-    async def _status(self, request: web.Request) -> web.Response:
-        return web.json_response({"model_file": "slow-double"})
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        data = await request.json()
-        with self._lock:
-            self.received.append(data)
-        await asyncio.sleep(self.delay_s)
-        return web.json_response(self.reply(str(data.get("message", ""))))
 
 
 class WeChatPusher:
