@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from nlu_report import render, targets, write_benchmarks  # scripts/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
 sys.path[:0] = [str(ROOT), str(BOT)]
@@ -56,7 +58,6 @@ pipeline:
 policies: []
 """
 DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
-START, END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->"
 
 
 GENERATED = "generated_variants.yml"
@@ -230,75 +231,6 @@ def latency(model: Path, texts: List[str], repeats: int) -> Tuple[float, float, 
     return pct(0.50), pct(0.95), len(samples)
 
 
-def render(report: dict) -> str:
-    r = report
-    lines = [
-        START,
-        "## NLU evaluation (held-out split)",
-        "",
-        f"Measured {r['date']} on {r['machine']}. Command (repository root):",
-        "",
-        f"    {r['command']}",
-        "",
-        f"Split: seed {r['seed']}, {int(r['fraction'] * 100)}% of every intent (out_of_scope per sub-kind) held out; "
-        f"{r['n_train']} training / {r['n_test']} test examples over {r['n_topics']} topic intents. "
-        f"Generated variants (data/nlu/generated_variants.yml) are only trained on; {r['dropped']} held-out "
-        f"questions were dropped because they equal a training text after normalisation or resemble a generated "
-        f"variant (char-bigram Jaccard >= {SIMILAR}).",
-        "",
-        "| model | top-1 accuracy (parse result) | top-1 ignoring nlu_fallback | training time |",
-        "| --- | --- | --- | --- |",
-        f"| ours (`bot/config.yml`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | {r['ours_train_s']:.0f} s |",
-        f"| baseline (Jieba + CountVectors + DIET, {BASELINE_EPOCHS} epochs) | {r['base_acc']:.3f} | {r['base_raw']:.3f} | "
-        f"{r['base_train_s']:.0f} s |",
-        "",
-        f"Difference: {100 * (r['ours_acc'] - r['base_acc']):+.1f} points. "
-        f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
-        f"out_of_scope sub-kind (ResponseSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples.",
-        "",
-        f"Targets (top-1 >= 0.95, >= 3 points above baseline, every recall >= 0.85, p95 <= 60 ms): {r['targets']}.",
-        "",
-        f"`/model/parse` latency over HTTP (real `rasa run --enable-api`, sequential, {r['lat_n']} requests after "
-        f"warm-up): **p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms**.",
-        "",
-        "Fallback threshold sweep (ours, test split): share of test questions that would fall back, and accuracy of "
-        "the rest.",
-        "",
-        "| threshold | fallback rate | accuracy of answered |",
-        "| --- | --- | --- |",
-    ]
-    for t, rate, acc in r["sweep"]:
-        lines.append(f"| {t:.2f} | {rate:.3f} | {acc:.3f} |")
-    lines += ["", "Most frequent confusions (ours; gold → predicted):", "", "| gold | predicted | count |", "| --- | --- | --- |"]
-    for (g, p), n in r["confusions"]:
-        lines.append(f"| {g} | {p} | {n} |")
-    if not r["confusions"]:
-        lines.append("| — | — | 0 |")
-    lines += ["", "Per-topic precision / recall (ours | baseline):", "",
-              "| topic | precision | recall | baseline precision | baseline recall | test n |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    base = {row[0]: row for row in r["base_rows"]}
-    for label, p, rc, n in r["ours_rows"]:
-        b = base.get(label, (label, 0, 0, n))
-        lines.append(f"| {label} | {p:.2f} | {rc:.2f} | {b[1]:.2f} | {b[2]:.2f} | {n} |")
-    lines.append(END)
-    return "\n".join(lines)
-
-
-def write_benchmarks(block: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=20261203)
@@ -362,29 +294,16 @@ def main() -> None:
             base_acc=base_acc, base_raw=base_raw, base_train_s=base_s, base_rows=base_rows,
             confusions=confusions.most_common(15), min_recall=min(((r[0], r[2]) for r in ours_rows), key=lambda x: x[1]),
             rs_acc=rs_acc, rs_n=len(rs_pairs), sweep=sweep, p50=p50, p95=p95, lat_n=n,
+            baseline_epochs=BASELINE_EPOCHS, similar=SIMILAR,
         )
-        report["targets"] = _targets(report, args.skip_baseline)
+        report["targets"] = targets(report, args.skip_baseline)
         block = render(report)
         print(block)
         if not args.no_write:
-            print(f"wrote {write_benchmarks(block)}")
+            print(f"wrote {write_benchmarks(block, ROOT / 'docs' / 'benchmarks.md')}")
         print("targets: " + report["targets"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _targets(r: dict, skip_baseline: bool) -> str:
-    failures = []
-    if r["ours_acc"] < 0.95:
-        failures.append(f"top-1 {r['ours_acc']:.3f} < 0.95")
-    if not skip_baseline and r["ours_acc"] - r["base_acc"] < 0.03:
-        failures.append("less than 3 points above baseline")
-    low = [row[0] for row in r["ours_rows"] if row[2] < 0.85]
-    if low:
-        failures.append(f"{len(low)} topics with recall < 0.85 ({', '.join(low)})")
-    if r["p95"] > 60:
-        failures.append(f"p95 {r['p95']:.1f} ms > 60 ms")
-    return "all met" if not failures else "missed: " + "; ".join(failures)
 
 
 def _raw_conf(parse: dict) -> float:
