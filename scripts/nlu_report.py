@@ -28,8 +28,8 @@ def render(report: dict) -> str:
         "| model | top-1 accuracy (parse result) | top-1 ignoring nlu_fallback | training time |",
         "| --- | --- | --- | --- |",
         f"| ours (`bot/config.yml`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | {r['ours_train_s']:.0f} s |",
-        f"| baseline (Jieba + CountVectors + DIET, {r['baseline_epochs']} epochs) | {r['base_acc']:.3f} | {r['base_raw']:.3f} | "
-        f"{r['base_train_s']:.0f} s |",
+        f"| baseline (Jieba + CountVectors + DIET, {r['baseline_epochs']} epochs) | {r['base_acc']:.3f} | "
+        f"{r['base_raw']:.3f} | {r['base_train_s']:.0f} s |",
         "",
         f"Difference: {100 * (r['ours_acc'] - r['base_acc']):+.1f} points. "
         f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
@@ -48,7 +48,8 @@ def render(report: dict) -> str:
     ]
     for t, rate, acc in r["sweep"]:
         lines.append(f"| {t:.2f} | {rate:.3f} | {acc:.3f} |")
-    lines += ["", "Most frequent confusions (ours; gold → predicted):", "", "| gold | predicted | count |", "| --- | --- | --- |"]
+    lines += ["", "Most frequent confusions (ours; gold → predicted):", "",
+              "| gold | predicted | count |", "| --- | --- | --- |"]
     for (g, p), n in r["confusions"]:
         lines.append(f"| {g} | {p} | {n} |")
     if not r["confusions"]:
