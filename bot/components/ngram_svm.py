@@ -1,0 +1,144 @@
+"""A calibrated linear SVM over n-grams of several views of a message.
+
+Shared by the intent classifier and the out-of-scope kind selector. Plain
+scikit-learn: it knows nothing about Rasa, so it is trained and tested on
+lists of strings.
+
+Why this model: with 30-90 examples per label and no pretrained embeddings
+available offline, a linear model over sparse n-grams generalises better to
+unseen citizen phrasings than DIET (docs/benchmarks.md). Probabilities come
+from a softmax over the SVM's decision scores whose temperature is fitted on
+cross-validation (lowest log-loss), so a threshold on them reads roughly as
+"probability that the top label is right".
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import scipy.sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view
+
+logger = logging.getLogger(__name__)
+
+TEMPERATURES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0)
+DEFAULT_TEMPERATURE = 10.0  # used when there is too little data to calibrate
+
+DEFAULTS: Dict[str, Any] = {
+    "char_ngram_range": [1, 4],
+    "word_ngram_range": [1, 2],
+    "pinyin_ngram_range": [1, 2],
+    "initials_ngram_range": [2, 4],
+    "C": 1.0,
+    "calibration_folds": 5,
+    "random_seed": 42,
+}
+
+
+def views(text: str, tokens: Sequence[str]) -> Dict[str, str]:
+    """The four views of one message (see components/text_views.py)."""
+    marked = mark_negation(text)
+    return {
+        "chars": marked,
+        "words": " ".join(mark_negated_words([t for t in tokens if t.strip()])),
+        "pinyin": pinyin_view(marked),
+        "initials": initials_view(marked),
+    }
+
+
+def _vectorizers(config: Dict[str, Any]) -> Dict[str, TfidfVectorizer]:
+    space_tokens = r"[^ ]+"
+    return {
+        "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngram_range"]), sublinear_tf=True),
+        "words": TfidfVectorizer(
+            token_pattern=space_tokens, ngram_range=tuple(config["word_ngram_range"]), sublinear_tf=True
+        ),
+        "pinyin": TfidfVectorizer(
+            token_pattern=space_tokens, ngram_range=tuple(config["pinyin_ngram_range"]), sublinear_tf=True
+        ),
+        "initials": TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(config["initials_ngram_range"]), sublinear_tf=True
+        ),
+    }
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = (scores - scores.max(axis=1, keepdims=True)) * temperature
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class NgramSvm:
+    def __init__(self, config: Optional[Dict[str, Any]] = None) -> None:
+        self.config = {**DEFAULTS, **(config or {})}
+        self.vectorizers: Dict[str, TfidfVectorizer] = {}
+        self.svm: Optional[LinearSVC] = None
+        self.temperature = DEFAULT_TEMPERATURE
+
+    @property
+    def classes(self) -> List[str]:
+        if self.svm is None:
+            raise RuntimeError("NgramSvm used before fit")
+        return [str(c) for c in self.svm.classes_]
+
+    def _matrix(self, rows: Sequence[Dict[str, str]]):
+        return scipy.sparse.hstack(
+            [vec.transform([r[name] for r in rows]) for name, vec in self.vectorizers.items()]
+        ).tocsr()
+
+    def _new_svm(self) -> LinearSVC:
+        return LinearSVC(C=self.config["C"], random_state=self.config["random_seed"])
+
+    @staticmethod
+    def _scores(svm: LinearSVC, features) -> np.ndarray:
+        """Decision scores as (n_samples, n_classes), also for two classes."""
+        raw = svm.decision_function(features)
+        return np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
+
+    def fit(self, rows: Sequence[Dict[str, str]], labels: Sequence[str]) -> "NgramSvm":
+        y = np.asarray(labels)
+        if len(set(labels)) < 2:
+            raise ValueError("NgramSvm needs at least two labels")
+        self.vectorizers = _vectorizers(self.config)
+        for name, vec in self.vectorizers.items():
+            vec.fit([r[name] for r in rows])
+        features = self._matrix(rows)
+        self.temperature = self._calibrate(features, y)
+        self.svm = self._new_svm().fit(features, y)
+        return self
+
+    def _calibrate(self, features, y: np.ndarray) -> float:
+        """Softmax temperature with the lowest cross-validated log-loss."""
+        folds = int(self.config["calibration_folds"])
+        classes, counts = np.unique(y, return_counts=True)
+        if folds < 2 or int(counts.min()) < folds:
+            return DEFAULT_TEMPERATURE
+        scores = np.zeros((len(y), len(classes)))
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.config["random_seed"])
+        for train_idx, test_idx in splitter.split(np.zeros(len(y)), y):
+            svm = self._new_svm().fit(features[train_idx], y[train_idx])
+            scores[test_idx] = self._scores(svm, features[test_idx])
+        gold = np.searchsorted(classes, y)
+
+        def log_loss(t: float) -> float:
+            return float(-np.mean(np.log(softmax(scores, t)[np.arange(len(gold)), gold] + 1e-12)))
+
+        best = min(TEMPERATURES, key=log_loss)
+        logger.info("NgramSvm: softmax temperature %.1f (cross-validated log-loss %.3f)", best, log_loss(best))
+        return best
+
+    def predict_proba(self, rows: Sequence[Dict[str, str]]) -> np.ndarray:
+        """Probabilities per class. A message with no n-gram the model has ever
+        seen (characters outside the training vocabulary) gets all zeros: the
+        SVM's intercepts alone would otherwise pick a class with confidence."""
+        if self.svm is None:
+            raise RuntimeError("NgramSvm used before fit")
+        features = self._matrix(rows)
+        probs = softmax(self._scores(self.svm, features), self.temperature)
+        probs[np.asarray(features.getnnz(axis=1)) == 0] = 0.0
+        return probs

@@ -1,0 +1,52 @@
+"""The text views the n-gram intent classifier learns from (bot/components/text_views.py)."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view
+
+
+def test_negated_stretch_is_marked_up_to_the_positive_part():
+    marked = mark_negation("我要办的是护照,不是港澳通行证,去美国用的那个")
+    assert "¬港¬澳¬通¬行¬证" in marked
+    assert "护照" in marked and "¬护" not in marked  # the wanted thing stays plain
+    assert mark_negation("不是身份证，是居住证").endswith("，是居住证")
+    assert mark_negation("不是身份证是居住证") == "不是¬身¬份¬证是居住证"
+
+
+def test_text_without_negation_is_unchanged():
+    for text in ("社保卡丢了怎么补办", "gjj怎么取", "", "不是"):
+        assert mark_negation(text) == text
+
+
+def test_word_level_negation_stops_at_clause_end():
+    assert mark_negated_words(["不是", "身份证", "，", "是", "居住证"]) == ["不是", "NOT_身份证", "，", "是", "居住证"]
+    assert mark_negated_words(["社保", "卡"]) == ["社保", "卡"]
+
+
+def test_homophone_typos_share_the_pinyin_view():
+    assert pinyin_view("公基金怎么取") == pinyin_view("公积金怎么取") == "gong ji jin zen me qu"
+    assert pinyin_view("身分证") == pinyin_view("身份证")
+    assert pinyin_view("Gjj 2024年") == "gjj 2024 nian"
+
+
+def test_abbreviations_meet_the_characters_they_abbreviate():
+    assert initials_view("公积金") == "gjj" == initials_view("GJJ")
+    assert initials_view("身份证补办") == "sfzbb"
+    assert initials_view("社保，医保") == "sb yb"
+
+
+def test_negated_words_stay_apart_in_pinyin_and_initials():
+    marked = mark_negation("我要开公司,不是注销")
+    assert pinyin_view(marked).split()[-2:] == ["¬zhu", "¬xiao"]
+    assert "zx" not in initials_view(marked)  # an abbreviation is positive evidence only
+    assert initials_view(marked).startswith("wykgs")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_views_never_crash_and_keep_negation_local(text):
+    marked = mark_negation(text)
+    assert marked.replace("¬", "") == text.replace("¬", "")
+    assert isinstance(pinyin_view(marked), str)
+    plain = text.replace("¬", "")
+    assert len(initials_view(plain)) == len(plain)
