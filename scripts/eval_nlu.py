@@ -48,6 +48,8 @@ BOT = ROOT / "bot"
 sys.path[:0] = [str(ROOT), str(BOT)]
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Rasa's training cache ignores custom components' code changes: never reuse it here.
+os.environ["RASA_MAX_CACHE_SIZE"] = "0"
 
 # DIET's default is 300 epochs; on 2 CPUs that is 2-4 hours for this data
 # (30-50 s per epoch measured), so the baseline runs 50. Its training

@@ -51,6 +51,8 @@ PY
 
 MODEL="$CACHE_DIR/$HASH.tar.gz"
 mkdir -p "$CACHE_DIR" "$ROOT/bot/models"
+# A link left pointing at a deleted cache entry breaks `rasa train` (it stats bot/models/*).
+[ -e "$ROOT/bot/models/current.tar.gz" ] || rm -f "$ROOT/bot/models/current.tar.gz"
 
 if [ -f "$MODEL" ]; then
   echo "using cached model for inputs $HASH" >&2
@@ -61,7 +63,10 @@ else
   start=$(date +%s)
   (
     cd "$ROOT/bot"
-    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false \
+    # RASA_MAX_CACHE_SIZE=0: Rasa's own training cache fingerprints a component's
+    # config and inputs but not its code, so an edited custom component could be
+    # reused stale. Our cache (above) is keyed by the code as well.
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false RASA_MAX_CACHE_SIZE=0 \
       "$PY" -m rasa train \
         --config config.yml --domain domain \
         --data ../data/nlu ../data/rules ../data/stories \

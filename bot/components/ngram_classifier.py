@@ -13,7 +13,7 @@ accuracy, and it was most of the training time and parse latency.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import joblib
 
@@ -27,14 +27,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONS
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.ngram_svm import DEFAULTS, NgramSvm, views
+from components.ngram_svm import DEFAULTS, NgramSvm
 
 MODEL_FILE = "ngram_svm.joblib"
 
 
-def _views(message: Message) -> Dict[Text, Text]:
-    tokens = [t.text for t in (message.get(TOKENS_NAMES[TEXT]) or [])]
-    return views(message.get(TEXT) or "", tokens)
+def _text_and_tokens(message: Message) -> Tuple[Text, List[Text]]:
+    return message.get(TEXT) or "", [t.text for t in (message.get(TOKENS_NAMES[TEXT]) or [])]
 
 
 class _NgramComponent(GraphComponent):
@@ -80,7 +79,7 @@ class _NgramComponent(GraphComponent):
         return cls(config, model_storage, resource, model)
 
     def _fit_and_persist(self, messages: List[Message], labels: List[Text]) -> Resource:
-        self._model = NgramSvm(self._config).fit([_views(m) for m in messages], labels)
+        self._model = NgramSvm(self._config).fit([_text_and_tokens(m) for m in messages], labels)
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -90,7 +89,7 @@ class _NgramComponent(GraphComponent):
             raise RuntimeError(f"{type(self).__name__} used before training")
         classes = self._model.classes
         rankings = []
-        for row in self._model.predict_proba([_views(m) for m in messages]):
+        for row in self._model.predict_proba([_text_and_tokens(m) for m in messages]):
             # Zero means "never saw anything like it" (see NgramSvm.predict_proba).
             ranked = sorted(((c, p) for c, p in zip(classes, row) if p > 0), key=lambda kv: kv[1], reverse=True)
             rankings.append(

@@ -14,7 +14,7 @@ cross-validation (lowest log-loss), so a threshold on them reads roughly as
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence
+from typing import AbstractSet, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -40,14 +40,17 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
-def views(text: str, tokens: Sequence[str]) -> Dict[str, str]:
-    """The four views of one message (see components/text_views.py)."""
+def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = None) -> Dict[str, str]:
+    """The four views of one message (see components/text_views.py).
+
+    ``known``: characters of the training texts; pinyin views skip the others.
+    """
     marked = mark_negation(text)
     return {
         "chars": marked,
         "words": " ".join(mark_negated_words([t for t in tokens if t.strip()])),
-        "pinyin": pinyin_view(marked),
-        "initials": initials_view(marked),
+        "pinyin": pinyin_view(marked, known),
+        "initials": initials_view(marked, known),
     }
 
 
@@ -79,6 +82,7 @@ class NgramSvm:
         self.vectorizers: Dict[str, TfidfVectorizer] = {}
         self.svm: Optional[LinearSVC] = None
         self.temperature = DEFAULT_TEMPERATURE
+        self.known_chars: frozenset = frozenset()
 
     @property
     def classes(self) -> List[str]:
@@ -100,10 +104,16 @@ class NgramSvm:
         raw = svm.decision_function(features)
         return np.column_stack([-raw, raw]) if raw.ndim == 1 else raw
 
-    def fit(self, rows: Sequence[Dict[str, str]], labels: Sequence[str]) -> "NgramSvm":
+    def _rows(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> List[Dict[str, str]]:
+        return [views(text, tokens, self.known_chars) for text, tokens in messages]
+
+    def fit(self, messages: Sequence[Tuple[str, Sequence[str]]], labels: Sequence[str]) -> "NgramSvm":
+        """``messages``: (normalised text, jieba tokens) pairs."""
         y = np.asarray(labels)
         if len(set(labels)) < 2:
             raise ValueError("NgramSvm needs at least two labels")
+        self.known_chars = frozenset(ch for text, _ in messages for ch in text)
+        rows = self._rows(messages)
         self.vectorizers = _vectorizers(self.config)
         for name, vec in self.vectorizers.items():
             vec.fit([r[name] for r in rows])
@@ -132,13 +142,15 @@ class NgramSvm:
         logger.info("NgramSvm: softmax temperature %.1f (cross-validated log-loss %.3f)", best, log_loss(best))
         return best
 
-    def predict_proba(self, rows: Sequence[Dict[str, str]]) -> np.ndarray:
-        """Probabilities per class. A message with no n-gram the model has ever
-        seen (characters outside the training vocabulary) gets all zeros: the
-        SVM's intercepts alone would otherwise pick a class with confidence."""
+    def predict_proba(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> np.ndarray:
+        """Probabilities per class. A message without a single letter, digit or
+        character the training texts contain gets all zeros: the SVM's
+        intercepts (and n-grams of padding or punctuation) alone would
+        otherwise pick a class with confidence."""
         if self.svm is None:
             raise RuntimeError("NgramSvm used before fit")
-        features = self._matrix(rows)
-        probs = softmax(self._scores(self.svm, features), self.temperature)
-        probs[np.asarray(features.getnnz(axis=1)) == 0] = 0.0
+        probs = softmax(self._scores(self.svm, self._matrix(self._rows(messages))), self.temperature)
+        for i, (text, _) in enumerate(messages):
+            if not any(ch.isalnum() and ch in self.known_chars for ch in text):
+                probs[i] = 0.0
         return probs

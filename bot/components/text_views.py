@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, List
+from typing import AbstractSet, Iterable, List, Optional
 
 from pypinyin import lazy_pinyin
 
@@ -64,11 +64,18 @@ def _syllable(ch: str) -> str:
     return lazy_pinyin(ch)[0]
 
 
-def pinyin_view(text: str) -> str:
+def _unknown(ch: str, known: Optional[AbstractSet[str]]) -> bool:
+    return known is not None and ch not in known
+
+
+def pinyin_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
     """Space-separated toneless syllables; non-CJK runs are kept as words.
 
     Takes the output of :func:`mark_negation`: a negated character's syllable
     keeps the ``¬`` mark, so 注销 and ¬注¬销 stay different evidence.
+    Characters outside ``known`` (the training texts' characters) are left
+    out: a homophone typo is a common character in the wrong place, while the
+    syllable of a character never seen (龘, 爨) would only be a spurious match.
     """
     out: List[str] = []
     word = ""
@@ -81,7 +88,8 @@ def pinyin_view(text: str) -> str:
             if word:
                 out.append(word)
                 word = ""
-            out.append((_NEG_MARK if negated else "") + _syllable(ch))
+            if not _unknown(ch, known):
+                out.append((_NEG_MARK if negated else "") + _syllable(ch))
         elif ch.isalnum():
             word += ch.lower()
         else:
@@ -94,13 +102,14 @@ def pinyin_view(text: str) -> str:
     return " ".join(out)
 
 
-def initials_view(text: str) -> str:
+def initials_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
     """One letter per CJK character (its syllable's first letter), Latin kept.
 
     "公积金怎么取" -> "gjjzmq"; "gjj怎么取" -> "gjjzmq". Other characters
     become spaces so n-grams do not run across them, and so do negated
     characters (output of :func:`mark_negation`): an abbreviation is positive
-    evidence only.
+    evidence only. Characters outside ``known`` become spaces too (see
+    :func:`pinyin_view`).
     """
     out: List[str] = []
     negated = False
@@ -108,7 +117,7 @@ def initials_view(text: str) -> str:
         if ch == _NEG_MARK:
             negated = True
             continue
-        if negated:
+        if negated or _unknown(ch, known):
             out.append(" ")
             negated = False
         elif _CJK.match(ch):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from components.ngram_svm import TEMPERATURES, NgramSvm, views
+from components.ngram_svm import TEMPERATURES, NgramSvm
 
 TRAIN = {
     "gjj": ["公积金提取", "公积金怎么取出来", "租房提取公积金", "公积金余额", "公积金能取吗", "住房公积金提取条件"],
@@ -13,7 +13,7 @@ TRAIN = {
 
 def _rows(texts):
     # words: one token per character is enough for these tests
-    return [views(t, list(t)) for t in texts]
+    return [(t, list(t)) for t in texts]
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,12 @@ def test_homophone_typo_and_abbreviation_reach_the_topic(model):
 def test_unseen_words_are_less_certain_than_known_ones(model):
     known, unknown = model.predict_proba(_rows(["港澳通行证签注", "qwzx ptkv"])).max(axis=1)
     assert known > unknown
+
+
+def test_text_of_never_seen_characters_gets_no_confidence(model):
+    # Their syllables (long, cuan ...) would otherwise match trained pinyin n-grams.
+    probs = model.predict_proba(_rows(["龘靐齉", "爩爨"]))
+    assert np.all(probs == 0.0)
 
 
 def test_needs_two_labels():
