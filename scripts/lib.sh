@@ -14,6 +14,10 @@ apt_install() {
   $SUDO apt-get install -y -q "$@" >/dev/null 2>&1 || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q "$@" >/dev/null; }
 }
 
+# Some machines' pip config lists local index folders that do not exist; pip warns once per
+# package about them. The warnings say nothing about this install, so they are dropped.
+quiet_pip() { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
 # ensure_venv <link> <python> <key-files...> -- <pip args...>
 # Virtualenvs live in the cache keyed by a hash of their requirement files, so a fresh
 # clone reuses them; <link> in the checkout is a symlink to the cached one.
@@ -30,8 +34,11 @@ ensure_venv() {
     command -v "$py" >/dev/null || die "$py not found"
     rm -rf "$target"; mkdir -p "$(dirname "$target")"
     "$py" -m venv "$target"
-    "$target/bin/pip" install -q --upgrade pip >&2
-    "$target/bin/pip" install "$@" >&2 || { rm -rf "$target"; die "installing $(basename "$link") failed"; }
+    local log="$target.pip.log"
+    if ! { "$target/bin/pip" install -q --upgrade pip && "$target/bin/pip" install "$@"; } >"$log" 2>&1; then
+      quiet_pip <"$log" >&2; rm -rf "$target" "$log"; die "installing $(basename "$link") failed"
+    fi
+    quiet_pip <"$log" >&2; rm -f "$log"
     echo "$h" > "$target/.zwkf-hash"
   fi
   if [ -L "$link" ] || [ ! -e "$link" ]; then

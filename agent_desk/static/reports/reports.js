@@ -4,7 +4,9 @@
   var Desk = window.Desk, $ = function (id) { return document.getElementById(id); };
   var last = null;
 
-  function iso(d) { var z = new Date(d.getTime() - d.getTimezoneOffset() * 60000); return z.toISOString().slice(0, 10); }
+  // Dates are the service centre's (China time, as the server counts them), not the browser's:
+  // a manager's laptop on UTC would otherwise ask for "yesterday" between 00:00 and 08:00.
+  function iso(d) { return new Date(d.getTime() + 8 * 3600000).toISOString().slice(0, 10); }
   function pct(x) { return x == null ? "–" : (x * 100).toFixed(1) + "%"; }
 
   function show(data) {
