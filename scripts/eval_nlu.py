@@ -10,10 +10,10 @@ Run with the bot environment from the repository root:
    equals a training example are dropped so no duplicate leaks.
 2. Trains our pipeline (bot/config.yml, or --config) and a baseline
    (JiebaTokenizer + one CountVectorsFeaturizer + DIETClassifier with Rasa's
-   defaults except 50 epochs) on the same train split. The baseline's
-   predictions are cached by a hash of the split and its config
-   (~/.cache/zhengwu-kefu/eval/), because on 2 CPUs it trains for most of an
-   hour; the report gives the training time measured when it was trained.
+   defaults except 50 epochs) on the same train split. The trained baseline
+   is cached by a hash of the split and its config
+   (~/.cache/zhengwu-kefu/eval/), because on 2 CPUs it trains for about half
+   an hour; the report gives the training time measured when it was trained.
 3. Parses the test split with both models: top-1 accuracy, per-topic
    precision/recall, the most frequent confusions, fallback-threshold sweep.
 4. Starts a real `rasa run --enable-api` with our model and times HTTP
@@ -41,6 +41,8 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import yaml
+
 from nlu_report import render, targets, write_benchmarks  # scripts/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +69,7 @@ pipeline:
     random_seed: 42
 policies: []
 """
+UNSEEN = ROOT / "tests" / "bot" / "unseen_questions.yml"
 EVAL_CACHE = Path(os.environ.get("ZWKF_CACHE", Path.home() / ".cache" / "zhengwu-kefu")) / "eval"
 DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
 
@@ -153,29 +156,25 @@ def train(config: Path, nlu: Path, out: Path, name: str) -> Tuple[Path, float]:
     return Path(model), time.perf_counter() - start
 
 
-def baseline_predictions(train_file: Path, base_cfg: Path, texts: List[str], work: Path) -> Tuple[List[dict], float]:
-    """Baseline parses of ``texts``, from the cache when split and config are unchanged."""
+def baseline_model(train_file: Path, base_cfg: Path, work: Path) -> Tuple[Path, float]:
+    """The trained baseline, from the cache when the split and its config are unchanged."""
     import hashlib
 
     import rasa
 
-    key = hashlib.sha256(
-        train_file.read_bytes() + base_cfg.read_bytes() + json.dumps(texts, ensure_ascii=False).encode()
-        + rasa.__version__.encode()
-    ).hexdigest()
-    cached = EVAL_CACHE / f"baseline-{key}.json"
-    if cached.exists():
-        data = json.loads(cached.read_text(encoding="utf-8"))
-        print(f"baseline predictions from cache {cached.name} (trained in {data['train_s']:.0f}s)", flush=True)
-        return data["parses"], float(data["train_s"])
-    print(f"training the baseline (DIET, {BASELINE_EPOCHS} epochs; most of an hour on 2 CPUs)", flush=True)
+    key = hashlib.sha256(train_file.read_bytes() + base_cfg.read_bytes() + rasa.__version__.encode()).hexdigest()
+    cached, meta = EVAL_CACHE / f"baseline-{key}.tar.gz", EVAL_CACHE / f"baseline-{key}.json"
+    if cached.exists() and meta.exists():
+        seconds = float(json.loads(meta.read_text(encoding="utf-8"))["train_s"])
+        print(f"baseline model from cache {cached.name} (trained in {seconds:.0f}s)", flush=True)
+        return cached, seconds
+    print(f"training the baseline (DIET, {BASELINE_EPOCHS} epochs; about half an hour on 2 CPUs)", flush=True)
     model, seconds = train(base_cfg, train_file, work, "baseline")
-    parses = predict(model, texts)
     EVAL_CACHE.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".partial")
-    partial.write_text(json.dumps({"train_s": seconds, "parses": parses}, ensure_ascii=False), encoding="utf-8")
-    partial.rename(cached)
-    return parses, seconds
+    shutil.copy(model, cached.with_suffix(".partial"))
+    cached.with_suffix(".partial").rename(cached)
+    meta.write_text(json.dumps({"train_s": seconds}), encoding="utf-8")
+    return cached, seconds
 
 
 def predict(model: Path, texts: List[str]) -> List[dict]:
@@ -292,7 +291,7 @@ def main() -> None:
         print(f"train {len(train_msgs)} / test {len(test_msgs)} (dropped {dropped} duplicates)", flush=True)
 
         if args.baseline_only:
-            baseline_predictions(train_file, base_cfg, texts, work)
+            baseline_model(train_file, base_cfg, work)
             return
         ours_model, ours_s = train(args.config.resolve(), train_file, work, "ours")
         print(f"ours trained in {ours_s:.0f}s", flush=True)
@@ -300,7 +299,8 @@ def main() -> None:
         if args.skip_baseline:
             base, base_s = ours, float("nan")
         else:
-            base, base_s = baseline_predictions(train_file, base_cfg, texts, work)
+            base_path, base_s = baseline_model(train_file, base_cfg, work)
+            base = predict(base_path, texts)
 
         ours_acc, ours_rows, confusions = metrics(gold, [top1(p, False) for p in ours])
         ours_raw = metrics(gold, [top1(p, True) for p in ours])[0]
@@ -321,6 +321,20 @@ def main() -> None:
             acc = sum(1 for g, p in answered if top1(p, True) == g) / max(1, len(answered))
             sweep.append((t, rate, acc))
 
+        unseen = None
+        if UNSEEN.exists():
+            items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
+            u_texts, u_gold = [q["text"] for q in items], [q["topic"] for q in items]
+            u_ours = [top1(p, False) for p in predict(ours_model, u_texts)]
+            u_base = u_ours if args.skip_baseline else [top1(p, False) for p in predict(base_path, u_texts)]
+            unseen = dict(
+                n=len(items),
+                ours=sum(g == p for g, p in zip(u_gold, u_ours)) / len(items),
+                base=sum(g == p for g, p in zip(u_gold, u_base)) / len(items),
+                misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(u_texts, u_gold, u_ours) if g != p],
+            )
+            print(f"unseen questions: ours {unseen['ours']:.3f}, baseline {unseen['base']:.3f}", flush=True)
+
         p50, p95, n = latency(ours_model, texts, args.latency_repeats)
         report = dict(
             date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -334,7 +348,7 @@ def main() -> None:
             base_acc=base_acc, base_raw=base_raw, base_train_s=base_s, base_rows=base_rows,
             confusions=confusions.most_common(15), min_recall=min(((r[0], r[2]) for r in ours_rows), key=lambda x: x[1]),
             rs_acc=rs_acc, rs_n=len(rs_pairs), sweep=sweep, p50=p50, p95=p95, lat_n=n,
-            baseline_epochs=BASELINE_EPOCHS, similar=SIMILAR,
+            baseline_epochs=BASELINE_EPOCHS, similar=SIMILAR, unseen=unseen,
         )
         report["targets"] = targets(report, args.skip_baseline)
         block = render(report)

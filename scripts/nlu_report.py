@@ -37,6 +37,7 @@ def render(report: dict) -> str:
         "",
         f"Targets (top-1 >= 0.95, >= 3 points above baseline, every recall >= 0.85, p95 <= 60 ms): {r['targets']}.",
         "",
+        *_unseen_lines(r),
         f"`/model/parse` latency over HTTP (real `rasa run --enable-api`, sequential, {r['lat_n']} requests after "
         f"warm-up): **p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms**.",
         "",
@@ -63,6 +64,23 @@ def render(report: dict) -> str:
         lines.append(f"| {label} | {p:.2f} | {rc:.2f} | {b[1]:.2f} | {b[2]:.2f} | {n} |")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _unseen_lines(r: dict) -> list:
+    u = r.get("unseen")
+    if not u:
+        return []
+    lines = [
+        f"Independent questions (`tests/bot/unseen_questions.yml`: {u['n']} questions written from the topic "
+        "list only, without looking at the training data; never trained on): top-1 "
+        f"**{u['ours']:.3f}** ours, {u['base']:.3f} baseline (same models as above).",
+        "",
+    ]
+    if u["misses"]:
+        lines += ["Its misses (ours):", "", "| question | expected | got |", "| --- | --- | --- |"]
+        lines += [f"| {t} | {g} | {p} |" for t, g, p in u["misses"]]
+        lines.append("")
+    return lines
 
 
 def write_benchmarks(block: str, path: Path) -> Path:

@@ -90,3 +90,37 @@ def test_out_of_scope_sub_kind(parse):
     assert result["intent"]["name"] == "out_of_scope"
     key = result["response_selector"]["out_of_scope"]["response"]["intent_response_key"]
     assert key == "out_of_scope/weather"
+
+
+def _independent_questions():
+    import yaml
+
+    from .test_training_data import ROOT
+
+    path = ROOT / "tests" / "bot" / "unseen_questions.yml"
+    return [(q["text"], q["topic"]) for q in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+
+
+def test_independent_questions_cover_every_topic_and_are_not_training_examples(policy_topics):
+    from channels.normalize import normalize_text
+
+    from .test_training_data import ROOT
+
+    questions = _independent_questions()
+    assert {t for _, t in questions} == {t["id"] for t in policy_topics}
+    corpus = {
+        normalize_text(line.strip()[2:]).text
+        for p in (ROOT / "data" / "nlu").glob("*.yml")
+        for line in p.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("- ")
+    }
+    assert not [q for q, _ in questions if normalize_text(q).text in corpus]
+
+
+def test_independent_questions_are_answered_with_their_topic(parse):
+    # tests/bot/unseen_questions.yml was written from the topic list alone; docs/benchmarks.md
+    # reports the measured accuracy. This guards against regressions, with room for a few misses.
+    questions = _independent_questions()
+    wrong = [(q, t, parse(q)["intent"]["name"]) for q, t in questions]
+    wrong = [w for w in wrong if w[1] != w[2]]
+    assert len(wrong) <= 0.05 * len(questions), wrong
