@@ -13,16 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from channels.normalize import mask_pii
 
 from components.normalizer import NORMALIZATION_KEY
+from components.stateless import StatelessComponent
 
 PII_ENTITIES = {"phone", "id_number"}
 # What may surround a tracking number in a message that says nothing else.
@@ -34,19 +32,7 @@ def _forced(name: Text) -> Dict[Text, Any]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class InputGuard(GraphComponent):
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "InputGuard":
-        return cls(config)
+class InputGuard(StatelessComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

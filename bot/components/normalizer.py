@@ -7,39 +7,29 @@ trained on.  The result flags (empty / too long) are kept on the message for
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.stateless import StatelessComponent
 from channels.normalize import DEFAULT_MAX_LEN, normalize_text
 
 NORMALIZATION_KEY = "normalization"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class TextNormalizer(GraphComponent):
+class TextNormalizer(StatelessComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_len": DEFAULT_MAX_LEN}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self._max_len = int(config.get("max_len", DEFAULT_MAX_LEN))
+        super().__init__(config)
+        self._max_len = int(self._config["max_len"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TextNormalizer":
-        return cls(config)
 
     def _normalize_message(self, message: Message, *, training: bool) -> None:
         raw = message.get(TEXT)
