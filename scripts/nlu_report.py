@@ -33,7 +33,7 @@ def render(report: dict) -> str:
         "",
         f"Difference: {100 * (r['ours_acc'] - r['base_acc']):+.1f} points. "
         f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
-        f"out_of_scope sub-kind (ResponseSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples.",
+        f"out_of_scope sub-kind (OutOfScopeKindSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples.",
         "",
         f"Targets (top-1 >= 0.95, >= 3 points above baseline, every recall >= 0.85, p95 <= 60 ms): {r['targets']}.",
         "",

@@ -72,7 +72,7 @@ fi
 say "starting the action server, Rasa and the desk"
 export DESK_URL="http://127.0.0.1:$DESK_PORT"
 printf 'action_endpoint:\n  url: "http://127.0.0.1:%s/webhook"\n' "$ACTION_PORT" > "$RUN/endpoints.yml"
-start actions "$ROOT/bot" ../.venv-bot/bin/rasa run actions --actions actions -p "$ACTION_PORT"
+start actions "$ROOT/bot" env SANIC_HOST=127.0.0.1 ../.venv-bot/bin/rasa run actions --actions actions -p "$ACTION_PORT"
 ACTIONS_PID="${PIDS[-1]}"
 start rasa "$ROOT/bot" ../.venv-bot/bin/rasa run --enable-api --auth-token "$BOT_API_TOKEN" -i 127.0.0.1 \
   -p "$BOT_PORT" --model "$MODEL" --endpoints "$RUN/endpoints.yml" --credentials credentials.yml

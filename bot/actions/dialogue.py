@@ -77,7 +77,12 @@ class ActionOutOfScope(_UsesKnowledgeBase, Action):
         labels = self.kb.dialogue.get("out_of_scope_kinds") or {}
         subtype = out_of_scope_subtype(tracker)
         heard = labels.get(subtype or "")
-        intro = self.kb.text("out_of_scope_heard", heard=heard) if heard else self.kb.text("out_of_scope_generic")
+        if subtype == "chitchat":
+            intro = self.kb.text("out_of_scope_about_me")
+        elif heard:
+            intro = self.kb.text("out_of_scope_heard", heard=heard)
+        else:
+            intro = self.kb.text("out_of_scope_generic")
         text = intro + self.kb.text("out_of_scope_scope", categories="、".join(self.kb.categories()))
         send(dispatcher, text=text, kind="out_of_scope", topic="out_of_scope", buttons=_popular_buttons(self.kb, 3))
         return []

@@ -137,8 +137,8 @@ class OutOfScopeKindSelector(_NgramComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         intent = self._config["retrieval_intent"]
         for message, ranking in zip(messages, self._rankings(messages)):
-            if not ranking:
-                continue  # nothing known in the text; the refusal stays generic
+            if not ranking or (message.get(INTENT) or {}).get("name") != intent:
+                continue  # not an out_of_scope question, or nothing known in it
             best = ranking[0]
             key = best["name"]
             selected = dict(message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {})

@@ -12,6 +12,10 @@ They exist because citizens type the same matter in many surface forms:
                abbreviations citizens type (gjj, sfz, yb) meet the characters
                they abbreviate (公积金, 身份证, 医保).
 
+Latin runs that are whole pinyin ("gongjijin tiqu", "shebaoka") are split into
+syllables in both pinyin views, so typing without an input method still meets
+the characters it spells.
+
 Pure functions over strings; no Rasa imports, so they are easy to test.
 """
 from __future__ import annotations
@@ -37,6 +41,7 @@ _NEGATED = re.compile(
 )
 _WORD_STOPS = set(_STOP_CHARS) | {"是", "而是", "但是", "只是"}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_OR_CHAR = re.compile(r"[A-Za-z]+|.", re.S)
 
 
 def mark_negation(text: str) -> str:
@@ -61,7 +66,44 @@ def mark_negated_words(tokens: Iterable[str]) -> List[str]:
 
 @lru_cache(maxsize=8192)
 def _syllable(ch: str) -> str:
-    return lazy_pinyin(ch)[0]
+    """Toneless syllable, or "" for a character pypinyin has no reading for."""
+    syllable = lazy_pinyin(ch)[0]
+    return syllable if syllable.isascii() and syllable.isalpha() else ""
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset:
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    plain = {to_normal(p) for value in PINYIN_DICT.values() for p in value.split(",")}
+    # Interjection "syllables" without a vowel (n, m, ng, hm) would split almost anything.
+    return frozenset(p for p in plain if p.isascii() and p.isalpha() and any(v in p for v in "aeiouv"))
+
+
+@lru_cache(maxsize=4096)
+def split_pinyin(word: str) -> Optional[List[str]]:
+    """Fewest pinyin syllables spelling ``word`` exactly ("gongjijin" -> gong ji jin),
+    or None when it is not pinyin (English words, abbreviations like gjj)."""
+    word = word.lower()
+    if len(word) < 4 or not word.isascii():
+        return None
+    syllables, n = _syllables(), len(word)
+    best: List[Optional[List[str]]] = [None] * (n + 1)
+    best[0] = []
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 6), end):
+            head = best[start]
+            if head is not None and word[start:end] in syllables:
+                candidate = head + [word[start:end]]
+                if best[end] is None or len(candidate) < len(best[end]):  # type: ignore[arg-type]
+                    best[end] = candidate
+    result = best[n]
+    return result if result is not None and len(result) >= 2 else None
+
+
+def _latin_words(word: str) -> List[str]:
+    return split_pinyin(word) or [word]
 
 
 def _unknown(ch: str, known: Optional[AbstractSet[str]]) -> bool:
@@ -86,26 +128,27 @@ def pinyin_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
             continue
         if _CJK.match(ch):
             if word:
-                out.append(word)
+                out.extend(_latin_words(word))
                 word = ""
-            if not _unknown(ch, known):
+            if not _unknown(ch, known) and _syllable(ch):
                 out.append((_NEG_MARK if negated else "") + _syllable(ch))
         elif ch.isalnum():
             word += ch.lower()
         else:
             if word:
-                out.append(word)
+                out.extend(_latin_words(word))
                 word = ""
         negated = False
     if word:
-        out.append(word)
+        out.extend(_latin_words(word))
     return " ".join(out)
 
 
 def initials_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
     """One letter per CJK character (its syllable's first letter), Latin kept.
 
-    "公积金怎么取" -> "gjjzmq"; "gjj怎么取" -> "gjjzmq". Other characters
+    "公积金怎么取" -> "gjjzmq"; "gjj怎么取" -> "gjjzmq"; a Latin run that is
+    whole pinyin becomes its initials ("gongjijin" -> "gjj"). Other characters
     become spaces so n-grams do not run across them, and so do negated
     characters (output of :func:`mark_negation`): an abbreviation is positive
     evidence only. Characters outside ``known`` become spaces too (see
@@ -113,17 +156,18 @@ def initials_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
     """
     out: List[str] = []
     negated = False
-    for ch in text:
-        if ch == _NEG_MARK:
+    for piece in _LATIN_OR_CHAR.findall(text):
+        if piece == _NEG_MARK:
             negated = True
             continue
-        if negated or _unknown(ch, known):
-            out.append(" ")
-            negated = False
-        elif _CJK.match(ch):
-            out.append(_syllable(ch)[:1])
-        elif ch.isascii() and ch.isalpha():
-            out.append(ch.lower())
+        if negated or (len(piece) == 1 and _unknown(piece, known)):
+            out.append(" " * len(piece))
+        elif len(piece) > 1 or (piece.isascii() and piece.isalpha()):
+            syllables = split_pinyin(piece)
+            out.append("".join(s[0] for s in syllables) if syllables else piece.lower())
+        elif _CJK.match(piece):
+            out.append(_syllable(piece)[:1] or " ")
         else:
             out.append(" ")
+        negated = False
     return "".join(out)

@@ -142,7 +142,8 @@ def start_bot(*, model: Path, port: int, action_port: int, token: str, desk_url:
     """Rasa server (HTTP API on, token auth) and the action server, both on 127.0.0.1."""
     bot_dir = ROOT / "bot"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DESK_URL": desk_url, "DESK_SERVICE_TOKEN": service_token,
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook"}
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+           "SANIC_HOST": "127.0.0.1"}  # the action server's bind address (rasa_sdk default 0.0.0.0)
     endpoints = RUN_DIR / f"endpoints-{action_port}.yml"
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
