@@ -18,7 +18,9 @@ from actions.reply import send
 logger = logging.getLogger(__name__)
 
 # After NFKC: "SL" + 8-digit date + 4-digit sequence, hyphen optional, any case.
-_TRACKING_RE = re.compile(r"(?<![A-Za-z0-9])[Ss][Ll](\d{8})-?(\d{4})(?!\d)")
+# A hyphen or a space may sit after "SL" and between date and number ("SL-20261203-0001",
+# "sl20261203 0001"): citizens copy the number from paper and retype it.
+_TRACKING_RE = re.compile(r"(?<![A-Za-z0-9])[Ss][Ll][-\s]?(\d{8})[-\s]?(\d{4})(?!\d)")
 
 STATUS_LABELS = {
     "bot": "智能客服接待中",
@@ -30,7 +32,7 @@ STATUS_LABELS = {
 
 
 def canonical_tracking_no(raw: Optional[str]) -> Optional[str]:
-    """'ｓｌ２０２６１２０３－０００１' / 'sl202612030001' -> 'SL20261203-0001'."""
+    """'ｓｌ２０２６１２０３－０００１' / 'sl202612030001' / 'SL-20261203 0001' -> 'SL20261203-0001'."""
     if not raw:
         return None
     match = _TRACKING_RE.search(unicodedata.normalize("NFKC", str(raw)))

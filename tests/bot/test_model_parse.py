@@ -61,7 +61,8 @@ def test_traditional_and_full_width_parse_like_simplified(parse):
 
 
 def test_tracking_numbers_in_any_width_or_case(parse):
-    for text in ("ＳＬ２０２６１２０３－０００１", "sl20261203-0001", "帮我查下SL20261203-0001的进度"):
+    for text in ("ＳＬ２０２６１２０３－０００１", "sl20261203-0001", "帮我查下SL20261203-0001的进度", "查进度 SL-20261203-0001",
+                 "sl20261203 0001"):
         result = parse(text)
         assert result["intent"]["name"] == "case_status", text
         assert [e["entity"] for e in result["entities"]] == ["tracking_no"], text
