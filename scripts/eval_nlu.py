@@ -156,13 +156,25 @@ def train(config: Path, nlu: Path, out: Path, name: str) -> Tuple[Path, float]:
     return Path(model), time.perf_counter() - start
 
 
-def baseline_model(train_file: Path, base_cfg: Path, work: Path) -> Tuple[Path, float]:
-    """The trained baseline, from the cache when the split and its config are unchanged."""
+def examples_yaml(train) -> bytes:
+    """The training examples alone (no regexes, lookups or synonyms), as Rasa YAML."""
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    return RasaYAMLWriter().dumps(TrainingData(training_examples=train)).encode()
+
+
+def baseline_model(train_file: Path, examples: bytes, base_cfg: Path, work: Path) -> Tuple[Path, float]:
+    """The trained baseline, from the cache when its training examples and config are unchanged.
+
+    The key covers the examples only: the baseline pipeline has no regex, lookup or
+    synonym component, so editing those sections of data/nlu does not change it.
+    """
     import hashlib
 
     import rasa
 
-    key = hashlib.sha256(train_file.read_bytes() + base_cfg.read_bytes() + rasa.__version__.encode()).hexdigest()
+    key = hashlib.sha256(examples + base_cfg.read_bytes() + rasa.__version__.encode()).hexdigest()
     cached, meta = EVAL_CACHE / f"baseline-{key}.tar.gz", EVAL_CACHE / f"baseline-{key}.json"
     if cached.exists() and meta.exists():
         seconds = float(json.loads(meta.read_text(encoding="utf-8"))["train_s"])
@@ -291,7 +303,7 @@ def main() -> None:
         print(f"train {len(train_msgs)} / test {len(test_msgs)} (dropped {dropped} duplicates)", flush=True)
 
         if args.baseline_only:
-            baseline_model(train_file, base_cfg, work)
+            baseline_model(train_file, examples_yaml(train_msgs), base_cfg, work)
             return
         ours_model, ours_s = train(args.config.resolve(), train_file, work, "ours")
         print(f"ours trained in {ours_s:.0f}s", flush=True)
@@ -299,7 +311,7 @@ def main() -> None:
         if args.skip_baseline:
             base, base_s = ours, float("nan")
         else:
-            base_path, base_s = baseline_model(train_file, base_cfg, work)
+            base_path, base_s = baseline_model(train_file, examples_yaml(train_msgs), base_cfg, work)
             base = predict(base_path, texts)
 
         ours_acc, ours_rows, confusions = metrics(gold, [top1(p, False) for p in ours])
