@@ -26,9 +26,12 @@ QUESTIONS = [
 
 
 class CitizenUser(User):
-    """A citizen on the web widget: connect, ask a question, wait for the bot's answer."""
+    """A citizen on the web widget: connect, ask a question, wait for the bot's answer.
 
-    wait_time = between(1, 3)
+    Reads the answer and types the next question in 3-6 s: about 12 messages a minute, under
+    the desk's per-citizen limit (DESK_WEB_RATE_CITIZEN, 20/60) as real citizens are."""
+
+    wait_time = between(3, 6)
 
     def on_start(self) -> None:
         self.answers: dict[int, threading.Event] = {}
