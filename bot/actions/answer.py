@@ -1,6 +1,7 @@
 """Answer a knowledge topic from data/kb/<topic>.yml."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -10,6 +11,8 @@ from actions.kb import KnowledgeBase, Topic, get_kb
 from actions.reply import send
 
 MAX_RELATED_BUTTONS = 3
+# Polite padding around a bare category name: "请问社保", "公积金方面的问题", "咨询一下医保"
+_PADDING = re.compile(r"[\s\W_]+|请问|问一下|问下|咨询一下|咨询|我想问|我要问|方面的问题|相关问题|方面|相关|的问题|问题")
 
 
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -41,6 +44,21 @@ def related_buttons(kb: KnowledgeBase, topic: Topic) -> List[tuple]:
     return buttons
 
 
+def bare_category(kb: KnowledgeBase, text: str) -> Optional[str]:
+    """The category a message names and nothing else ("社保", "请问公积金？"), if any."""
+    core = _PADDING.sub("", (text or "").lower())
+    if not core:
+        return None
+    aliases = kb.dialogue.get("category_aliases") or {}
+    category = aliases.get(core, core)
+    return category if category in kb.categories() else None
+
+
+def category_buttons(kb: KnowledgeBase, category: str, first: Optional[str]) -> List[tuple]:
+    topics = sorted(kb.topics.values(), key=lambda t: (t.id != first, t.id))
+    return [(t.title, f"/{t.id}") for t in topics if t.category == category]
+
+
 class ActionAnswerTopic(Action):
     def __init__(self) -> None:
         self.kb = get_kb()  # fail at action-server start, not on the first question
@@ -58,6 +76,17 @@ class ActionAnswerTopic(Action):
             from actions.fallback import send_fallback
 
             send_fallback(dispatcher, tracker, self.kb)
+            return []
+        category = bare_category(self.kb, (tracker.latest_message or {}).get("text") or "")
+        if category:
+            # Too broad to pick one topic; the classifier's guess is offered first.
+            send(
+                dispatcher,
+                text=self.kb.text("menu", category=category),
+                kind="menu",
+                topic=topic.id,
+                buttons=category_buttons(self.kb, category, first=topic.id),
+            )
             return []
         send(
             dispatcher,

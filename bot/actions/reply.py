@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 KINDS = {
     "answer",
+    "menu",
     "greet",
     "goodbye",
     "handoff",

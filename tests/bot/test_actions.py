@@ -40,6 +40,23 @@ def test_answer_topic_renders_from_kb():
     assert events == []
 
 
+@pytest.mark.parametrize("text", ["社保", "请问社保？", "社会保险方面的问题", "SB"])
+def test_a_bare_category_gets_a_menu_of_its_topics(text):
+    kb = get_kb()
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("shebao_ka", text))
+    assert_contract(payload)
+    assert payload["metadata"]["kind"] == "menu" and payload["metadata"]["topic"] == "shebao_ka"
+    offered = [b["payload"][1:] for b in payload["buttons"]]
+    assert offered[0] == "shebao_ka"  # the classifier's guess first
+    assert sorted(offered) == sorted(t.id for t in kb.topics.values() if t.category == "社保")
+
+
+@pytest.mark.parametrize("text", ["社保卡丢了", "社保怎么交", "公积金提取"])
+def test_a_question_about_a_category_is_answered_not_menued(text):
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("shebao_ka", text))
+    assert payload["metadata"]["kind"] == "answer"
+
+
 def test_answer_mentions_the_district_branch():
     ents = [{"entity": "district", "value": "示例市南湖区", "start": 0, "end": 2}]
     [payload], _ = run_action(ActionAnswerTopic(), tracker("dating_dizhi", "南湖的大厅在哪", entities=ents))
