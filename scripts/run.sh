@@ -25,7 +25,10 @@ set -a; source "$secret_file"; set +a
 PIDS=()
 cleanup() {  # cleanup <exit status>
   local status="${1:-0}"
-  trap - INT TERM EXIT
+  # Ignore further INT/TERM while stopping: a second Ctrl-C, or make passing the signal on,
+  # must not kill this script half-way and leave servers running.
+  trap '' INT TERM
+  trap - EXIT
   say "stopping"
   for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
