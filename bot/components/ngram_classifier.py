@@ -136,9 +136,11 @@ class OutOfScopeKindSelector(_NgramComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         intent = self._config["retrieval_intent"]
-        for message, ranking in zip(messages, self._rankings(messages)):
-            if not ranking or (message.get(INTENT) or {}).get("name") != intent:
-                continue  # not an out_of_scope question, or nothing known in it
+        # Only out_of_scope questions need a sub-kind: no second model run on every parse.
+        asked = [m for m in messages if (m.get(INTENT) or {}).get("name") == intent]
+        for message, ranking in zip(asked, self._rankings(asked) if asked else []):
+            if not ranking:
+                continue  # nothing known in it: the refusal stays generic
             best = ranking[0]
             key = best["name"]
             selected = dict(message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {})
