@@ -32,18 +32,16 @@ import os
 import platform
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
 
 from nlu_report import render, targets, write_benchmarks  # scripts/ is on sys.path when run as a script
+from parse_latency import parse_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
@@ -222,60 +220,22 @@ def metrics(gold: List[str], pred: List[str]):
     return acc, rows, confusions
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def latency(model: Path, texts: List[str], repeats: int) -> Tuple[float, float, int]:
-    port = free_port()
-    token = "eval-token"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [
-        str(Path(sys.executable).parent / "rasa"), "run", "--enable-api", "--auth-token", token,
-        "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
-    ]
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=BOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 180
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError("rasa run exited:\n" + log.read().decode(errors="replace")[-3000:])
-            try:
-                with urllib.request.urlopen(f"{url}/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("rasa run did not become ready in 180 s")
-            time.sleep(0.5)
-
-        def parse(text: str) -> float:
-            body = json.dumps({"text": text}).encode()
-            req = urllib.request.Request(
-                f"{url}/model/parse?token={token}", data=body, headers={"Content-Type": "application/json"}
-            )
-            t0 = time.perf_counter()
-            with urllib.request.urlopen(req, timeout=10) as r:
-                r.read()
-            return (time.perf_counter() - t0) * 1000
-
-        for text in texts[:20]:  # warm-up: jieba, TF graph
-            parse(text)
-        samples = sorted(parse(t) for _ in range(repeats) for t in texts)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    pct = lambda q: samples[min(len(samples) - 1, int(round(q * (len(samples) - 1))))]  # noqa: E731
-    return pct(0.50), pct(0.95), len(samples)
+def score_independent(ours_model: Path, base_model: Path | None) -> dict | None:
+    """Top-1 of both models on tests/bot/unseen_questions.yml (written without the training data)."""
+    if not UNSEEN.exists():
+        return None
+    items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
+    texts, gold = [q["text"] for q in items], [q["topic"] for q in items]
+    ours = [top1(p, False) for p in predict(ours_model, texts)]
+    base = ours if base_model is None else [top1(p, False) for p in predict(base_model, texts)]
+    result = dict(
+        n=len(items),
+        ours=sum(g == p for g, p in zip(gold, ours)) / len(items),
+        base=sum(g == p for g, p in zip(gold, base)) / len(items),
+        misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(texts, gold, ours) if g != p],
+    )
+    print(f"unseen questions: ours {result['ours']:.3f}, baseline {result['base']:.3f}", flush=True)
+    return result
 
 
 def main() -> None:
@@ -333,21 +293,8 @@ def main() -> None:
             acc = sum(1 for g, p in answered if top1(p, True) == g) / max(1, len(answered))
             sweep.append((t, rate, acc))
 
-        unseen = None
-        if UNSEEN.exists():
-            items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
-            u_texts, u_gold = [q["text"] for q in items], [q["topic"] for q in items]
-            u_ours = [top1(p, False) for p in predict(ours_model, u_texts)]
-            u_base = u_ours if args.skip_baseline else [top1(p, False) for p in predict(base_path, u_texts)]
-            unseen = dict(
-                n=len(items),
-                ours=sum(g == p for g, p in zip(u_gold, u_ours)) / len(items),
-                base=sum(g == p for g, p in zip(u_gold, u_base)) / len(items),
-                misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(u_texts, u_gold, u_ours) if g != p],
-            )
-            print(f"unseen questions: ours {unseen['ours']:.3f}, baseline {unseen['base']:.3f}", flush=True)
-
-        p50, p95, n = latency(ours_model, texts, args.latency_repeats)
+        unseen = score_independent(ours_model, None if args.skip_baseline else base_path)
+        p50, p95, n = parse_latency(ours_model, texts, args.latency_repeats, cwd=BOT, pythonpath=ROOT)
         report = dict(
             date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             machine=f"{os.cpu_count()} CPU, {platform.machine()}, Python {platform.python_version()}",
