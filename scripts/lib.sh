@@ -58,13 +58,17 @@ python310() {
   return 1
 }
 
-ensure_envs() {
-  cd "$ROOT"
-  ensure_venv "$ROOT/.venv" "$(command -v python3.11 || command -v python3)" requirements/desk.lock -- \
-    -q -r requirements/desk.lock
-  local py10; py10="$(python310)" || die "Python 3.10 is needed for Rasa 3.6 (install it, e.g. through pyenv)"
-  ensure_venv "$ROOT/.venv-bot" "$py10" bot/requirements.txt -- -q -r bot/requirements.txt
+ensure_desk_env() {
+  (cd "$ROOT" && ensure_venv "$ROOT/.venv" "$(command -v python3.11 || command -v python3)" \
+    requirements/desk.lock -- -q -r requirements/desk.lock)
 }
+
+ensure_bot_env() {
+  local py10; py10="$(python310)" || die "Python 3.10 is needed for Rasa 3.6 (install it, e.g. through pyenv)"
+  (cd "$ROOT" && ensure_venv "$ROOT/.venv-bot" "$py10" bot/requirements.txt -- -q -r bot/requirements.txt)
+}
+
+ensure_envs() { ensure_desk_env && ensure_bot_env; }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 

@@ -15,17 +15,12 @@ BOT_VENV="${BOT_VENV:-$ROOT/.venv-bot}"
 CACHE_DIR="${MODEL_CACHE_DIR:-$HOME/.cache/zhengwu-kefu/models}"
 PY="$BOT_VENV/bin/python"
 
-if [ ! -x "$PY" ]; then
-  echo "bot venv $BOT_VENV missing: creating it (Python 3.10) from bot/requirements.txt" >&2
-  PY310="$(command -v python3.10 || true)"
-  if [ -z "$PY310" ]; then
-    echo "error: python3.10 not found; Rasa 3.6 needs Python < 3.11" >&2
-    exit 1
-  fi
-  "$PY310" -m venv "$BOT_VENV"
-  "$BOT_VENV/bin/pip" install --quiet --upgrade pip >&2
-  "$BOT_VENV/bin/pip" install -r "$ROOT/bot/requirements.txt" >&2
+if [ "$BOT_VENV" = "$ROOT/.venv-bot" ]; then
+  # shellcheck source=lib.sh
+  source "$ROOT/scripts/lib.sh"
+  ensure_bot_env   # the cached Python 3.10 venv; created on first use
 fi
+[ -x "$PY" ] || { echo "error: bot venv $BOT_VENV has no python" >&2; exit 1; }
 
 HASH="$(cd "$ROOT" && "$PY" - <<'PY'
 import hashlib
