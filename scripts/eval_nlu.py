@@ -227,11 +227,11 @@ def score_independent(ours_model: Path, base_model: Path | None) -> dict | None:
     items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
     texts, gold = [q["text"] for q in items], [q["topic"] for q in items]
     ours = [top1(p, False) for p in predict(ours_model, texts)]
-    base = ours if base_model is None else [top1(p, False) for p in predict(base_model, texts)]
+    base = None if base_model is None else [top1(p, False) for p in predict(base_model, texts)]
     result = dict(
         n=len(items),
         ours=sum(g == p for g, p in zip(gold, ours)) / len(items),
-        base=sum(g == p for g, p in zip(gold, base)) / len(items),
+        base=float("nan") if base is None else sum(g == p for g, p in zip(gold, base)) / len(items),
         misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(texts, gold, ours) if g != p],
     )
     print(f"unseen questions: ours {result['ours']:.3f}, baseline {result['base']:.3f}", flush=True)
@@ -247,6 +247,7 @@ def main() -> None:
     ap.add_argument("--skip-baseline", action="store_true", help="iterate faster (report shows baseline as n/a)")
     ap.add_argument("--baseline-only", action="store_true", help="only train/cache the baseline, then stop")
     ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
+    ap.add_argument("--errors", type=Path, help="also write ours' misclassified held-out questions here (TSV)")
     args = ap.parse_args()
 
     data, generated = load_examples()
@@ -268,16 +269,18 @@ def main() -> None:
         ours_model, ours_s = train(args.config.resolve(), train_file, work, "ours")
         print(f"ours trained in {ours_s:.0f}s", flush=True)
         ours = predict(ours_model, texts)
-        if args.skip_baseline:
-            base, base_s = ours, float("nan")
+        ours_acc, ours_rows, confusions = metrics(gold, [top1(p, False) for p in ours])
+        if args.errors:
+            write_errors(args.errors, texts, gold, ours)
+        ours_raw = metrics(gold, [top1(p, True) for p in ours])[0]
+        if args.skip_baseline:  # the report prints n/a for every baseline figure
+            base_acc = base_raw = base_s = float("nan")
+            base_rows: list = []
         else:
             base_path, base_s = baseline_model(train_file, examples_yaml(train_msgs), base_cfg, work)
             base = predict(base_path, texts)
-
-        ours_acc, ours_rows, confusions = metrics(gold, [top1(p, False) for p in ours])
-        ours_raw = metrics(gold, [top1(p, True) for p in ours])[0]
-        base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base])
-        base_raw = metrics(gold, [top1(p, True) for p in base])[0]
+            base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base])
+            base_raw = metrics(gold, [top1(p, True) for p in base])[0]
 
         rs_pairs = [
             (g, (p.get("response_selector", {}).get("out_of_scope", {}).get("response", {}) or {}).get(
@@ -317,6 +320,16 @@ def main() -> None:
         print("targets: " + report["targets"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_errors(path: Path, texts: List[str], gold: List[str], parses: List[dict]) -> None:
+    """One line per misclassified question: gold, predicted, confidence, text (for error analysis)."""
+    lines = ["gold\tpredicted\tconfidence\ttext"]
+    for text, g, p in sorted(zip(texts, gold, parses), key=lambda r: r[1]):
+        if top1(p, False) != g:
+            lines.append(f"{g}\t{top1(p, False)}\t{_raw_conf(p):.2f}\t{text}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {len(lines) - 1} misclassified questions to {path}", flush=True)
 
 
 def _raw_conf(parse: dict) -> float:

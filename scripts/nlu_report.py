@@ -4,6 +4,7 @@ Used by scripts/eval_nlu.py (bot environment); stdlib only.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 START, END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->"
@@ -28,10 +29,10 @@ def render(report: dict) -> str:
         "| model | top-1 accuracy (parse result) | top-1 ignoring nlu_fallback | training time |",
         "| --- | --- | --- | --- |",
         f"| ours (`bot/config.yml`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | {r['ours_train_s']:.0f} s |",
-        f"| baseline (Jieba + CountVectors + DIET, {r['baseline_epochs']} epochs) | {r['base_acc']:.3f} | "
-        f"{r['base_raw']:.3f} | {r['base_train_s']:.0f} s |",
+        f"| baseline (Jieba + CountVectors + DIET, {r['baseline_epochs']} epochs) | {_num(r['base_acc'])} | "
+        f"{_num(r['base_raw'])} | {_num(r['base_train_s'], '.0f')} s |",
         "",
-        f"Difference: {100 * (r['ours_acc'] - r['base_acc']):+.1f} points. "
+        f"Difference: {_num(100 * (r['ours_acc'] - r['base_acc']), '+.1f')} points. "
         f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
         f"out_of_scope sub-kind (OutOfScopeKindSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples.",
         "",
@@ -60,10 +61,15 @@ def render(report: dict) -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     base = {row[0]: row for row in r["base_rows"]}
     for label, p, rc, n in r["ours_rows"]:
-        b = base.get(label, (label, 0, 0, n))
-        lines.append(f"| {label} | {p:.2f} | {rc:.2f} | {b[1]:.2f} | {b[2]:.2f} | {n} |")
+        b = base.get(label, (label, math.nan, math.nan, n))
+        lines.append(f"| {label} | {p:.2f} | {rc:.2f} | {_num(b[1], '.2f')} | {_num(b[2], '.2f')} | {n} |")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _num(x: float, spec: str = ".3f") -> str:
+    """A figure, or n/a when it was not measured (NaN: the baseline was skipped)."""
+    return "n/a" if math.isnan(x) else format(x, spec)
 
 
 def _unseen_lines(r: dict) -> list:
@@ -73,7 +79,7 @@ def _unseen_lines(r: dict) -> list:
     lines = [
         f"Independent questions (`tests/bot/unseen_questions.yml`: {u['n']} questions written from the topic "
         "list only, without looking at the training data; never trained on): top-1 "
-        f"**{u['ours']:.3f}** ours, {u['base']:.3f} baseline (same models as above).",
+        f"**{u['ours']:.3f}** ours, {_num(u['base'])} baseline (same models as above).",
         "",
     ]
     if u["misses"]:
