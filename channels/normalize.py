@@ -160,7 +160,7 @@ def normalize_text(raw: str | None, max_len: int = DEFAULT_MAX_LEN) -> Normalize
 
 
 # 18-digit resident ID: 6-digit area, birth date, 3-digit sequence, check digit.
-_ID_RE = re.compile(
+ID_NUMBER_RE = re.compile(
     r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
     r"([1-9１-９][0-9０-９]{2})"
     # area (rest) + birth date, optionally separated by a space or dash as people type them
@@ -169,15 +169,19 @@ _ID_RE = re.compile(
     r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
 )
 # Mainland mobile number, with an optional +86 prefix and the spaces/dashes people put in it.
-_PHONE_RE = re.compile(
+PHONE_RE = re.compile(
     r"(?<![0-9０-９])(?:[+＋]?(?:86|８６)[ \-]?)?"
     r"([1１][3-9３-９][0-9０-９])[ \-]?([0-9０-９]{4})[ \-]?([0-9０-９]{4})(?![0-9０-９])"
 )
+
+
+# Case tracking number as citizens type it: SL20261203-0001, sl 20261203 0001 (after NFKC).
+TRACKING_NO_RE = re.compile(r"(?<![A-Za-z0-9])[Ss][Ll][-\s]?\d{8}[-\s]?\d{4}(?!\d)")
 
 
 def mask_pii(text: str) -> str:
     """Mask resident ID numbers (110***********1234) and mobile numbers (138****5678)."""
     if not text:
         return text
-    text = _ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    text = ID_NUMBER_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    return PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)

@@ -11,6 +11,10 @@ from actions.kb import KnowledgeBase, Topic, get_kb
 from actions.reply import send
 
 MAX_RELATED_BUTTONS = 3
+# A second knowledge topic at least this likely (calibrated classifier probability) is
+# offered first under the answer: questions that mix two services ("在外地看病没备案怎么报销")
+# are common, and one tap is cheaper for the citizen than a wrong answer and a retry.
+RUNNER_UP_MIN_CONFIDENCE = 0.25
 # Polite padding around a bare category name: "请问社保", "公积金方面的问题", "咨询一下医保"
 _PADDING = re.compile(r"[\s\W_]+|请问|问一下|问下|咨询一下|咨询|我想问|我要问|方面的问题|相关问题|方面|相关|的问题|问题")
 
@@ -35,13 +39,23 @@ def render_topic(kb: KnowledgeBase, topic: Topic, *, district: Optional[str] = N
     return "\n".join(lines)
 
 
-def related_buttons(kb: KnowledgeBase, topic: Topic) -> List[tuple]:
-    buttons = []
-    for rid in topic.related[:MAX_RELATED_BUTTONS]:
-        related = kb.get(rid)
-        if related:
-            buttons.append((related.title, f"/{rid}"))
-    return buttons
+def runner_up(kb: KnowledgeBase, tracker: Tracker, answered: str) -> Optional[str]:
+    """The next most likely knowledge topic after ``answered``, if it was a close call."""
+    for item in (tracker.latest_message or {}).get("intent_ranking") or []:
+        name = item.get("name")
+        if name == answered or kb.get(name) is None:
+            continue  # the answered topic itself, dialogue intents, nlu_fallback
+        return name if float(item.get("confidence") or 0.0) >= RUNNER_UP_MIN_CONFIDENCE else None
+    return None
+
+
+def offered_topics(topic: Topic, alternative: Optional[str]) -> List[str]:
+    """Topics suggested under an answer: a close runner-up first, then the related ones."""
+    return ([alternative] if alternative else []) + [r for r in topic.related if r != alternative]
+
+
+def related_buttons(kb: KnowledgeBase, topic_ids: List[str]) -> List[tuple]:
+    return [(kb.topics[rid].title, f"/{rid}") for rid in topic_ids[:MAX_RELATED_BUTTONS] if kb.get(rid)]
 
 
 def bare_category(kb: KnowledgeBase, text: str) -> Optional[str]:
@@ -88,13 +102,18 @@ class ActionAnswerTopic(Action):
                 buttons=category_buttons(self.kb, category, first=topic.id),
             )
             return []
+        text = render_topic(self.kb, topic, district=latest_entity(tracker, "district"))
+        alternative = runner_up(self.kb, tracker, topic.id)
+        if alternative:
+            text += "\n" + self.kb.text("runner_up", title=self.kb.topics[alternative].title)
+        offered = offered_topics(topic, alternative)
         send(
             dispatcher,
-            text=render_topic(self.kb, topic, district=latest_entity(tracker, "district")),
+            text=text,
             kind="answer",
             topic=topic.id,
-            buttons=related_buttons(self.kb, topic),
-            related=topic.related,
+            buttons=related_buttons(self.kb, offered),
+            related=offered,
             source=topic.source,
         )
         return []

@@ -14,6 +14,7 @@ cross-validation (lowest log-loss), so a threshold on them reads roughly as
 from __future__ import annotations
 
 import logging
+import re
 from typing import AbstractSet, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -22,7 +23,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view
+from components.message_gloss import english_glosses, gloss, number_kinds
+from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view, split_pinyin
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +43,30 @@ DEFAULTS: Dict[str, Any] = {
 
 
 def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = None) -> Dict[str, str]:
-    """The four views of one message (see components/text_views.py).
+    """The four views of one message (see components/text_views.py), read from
+    its gloss (components/message_gloss.py: numbers named, English glossed).
 
     ``known``: characters of the training texts; pinyin views skip the others.
     """
-    marked = mark_negation(text)
+    marked = mark_negation(gloss(text))
+    # Long digit runs are ID/phone/tracking numbers, named by number_kinds instead.
+    words = [t for t in tokens if t.strip() and not (t.isdigit() and len(t) >= 7)]
+    words += number_kinds(text) + english_glosses(text)
     return {
         "chars": marked,
-        "words": " ".join(mark_negated_words([t for t in tokens if t.strip()])),
+        "words": " ".join(mark_negated_words(words)),
         "pinyin": pinyin_view(marked, known),
         "initials": initials_view(marked, known),
     }
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_OR_DIGITS = re.compile(r"[a-z]+|[0-9]+")
+
+
+def latin_tokens(text: str) -> List[str]:
+    """Runs of Latin letters or of digits, lower-cased ("SFZ补办12345" -> sfz, 12345)."""
+    return _LATIN_OR_DIGITS.findall(text.lower())
 
 
 def _vectorizers(config: Dict[str, Any]) -> Dict[str, TfidfVectorizer]:
@@ -83,6 +98,7 @@ class NgramSvm:
         self.svm: Optional[LinearSVC] = None
         self.temperature = DEFAULT_TEMPERATURE
         self.known_chars: frozenset = frozenset()
+        self.known_latin: frozenset = frozenset()
 
     @property
     def classes(self) -> List[str]:
@@ -113,6 +129,7 @@ class NgramSvm:
         if len(set(labels)) < 2:
             raise ValueError("NgramSvm needs at least two labels")
         self.known_chars = frozenset(ch for text, _ in messages for ch in text)
+        self.known_latin = frozenset(tok for text, _ in messages for tok in latin_tokens(text))
         rows = self._rows(messages)
         self.vectorizers = _vectorizers(self.config)
         for name, vec in self.vectorizers.items():
@@ -142,15 +159,32 @@ class NgramSvm:
         logger.info("NgramSvm: softmax temperature %.1f (cross-validated log-loss %.3f)", best, log_loss(best))
         return best
 
+    def recognises(self, text: str) -> bool:
+        """Whether the message holds anything the training texts taught.
+
+        A Chinese character seen in training is enough. A message without one
+        must contain a Latin or digit token seen in training ("gjj", "sfz",
+        "12345") or full pinyin ("gongjijin"): otherwise its letters only
+        share fragments with abbreviations ("zzzz" with jzz 居住证, "xxxx"
+        with xx 谢谢) and the SVM would answer a keyboard mash with confidence.
+        """
+        text = gloss(text)  # an English service term ("passport") counts as its Chinese one
+        if any(_CJK.match(ch) and ch in self.known_chars for ch in text):
+            return True
+        known_latin = getattr(self, "known_latin", None)
+        if known_latin is None:  # a model saved before this check existed
+            return any(ch.isalnum() and ch in self.known_chars for ch in text)
+        return any(tok in known_latin or split_pinyin(tok) for tok in latin_tokens(text))
+
     def predict_proba(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> np.ndarray:
-        """Probabilities per class. A message without a single letter, digit or
-        character the training texts contain gets all zeros: the SVM's
-        intercepts (and n-grams of padding or punctuation) alone would
-        otherwise pick a class with confidence."""
+        """Probabilities per class; all zeros for a message the model does not
+        recognise (see ``recognises``): the SVM's intercepts and n-grams of
+        padding, punctuation or stray letters alone would otherwise pick a
+        class with confidence."""
         if self.svm is None:
             raise RuntimeError("NgramSvm used before fit")
         probs = softmax(self._scores(self.svm, self._matrix(self._rows(messages))), self.temperature)
         for i, (text, _) in enumerate(messages):
-            if not any(ch.isalnum() and ch in self.known_chars for ch in text):
+            if not self.recognises(text):
                 probs[i] = 0.0
         return probs

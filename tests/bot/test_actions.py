@@ -40,6 +40,27 @@ def test_answer_topic_renders_from_kb():
     assert events == []
 
 
+def test_a_close_second_topic_is_offered_first_under_the_answer():
+    kb = get_kb()
+    ranking = [("yibao_baoxiao", 0.55), ("greet", 0.3), ("yibao_yidi", 0.35), ("yibao_menman", 0.05)]
+    trk = tracker("yibao_baoxiao", "在外地看病没备案怎么报销", confidence=0.55, ranking=ranking)
+    [payload], _ = run_action(ActionAnswerTopic(), trk)
+    assert_contract(payload)
+    assert payload["metadata"]["topic"] == "yibao_baoxiao" and payload["metadata"]["kind"] == "answer"
+    offered = [b["payload"][1:] for b in payload["buttons"]]
+    assert offered[0] == "yibao_yidi" and len(offered) == len(set(offered)) <= 3
+    assert payload["metadata"]["related"][0] == "yibao_yidi"
+    assert kb.topics["yibao_yidi"].title in payload["text"].splitlines()[-1]
+
+
+def test_a_distant_second_topic_changes_nothing():
+    kb = get_kb()
+    ranking = [("shebao_ka", 0.8), ("shebao_canbao", 0.15)]
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("shebao_ka", "社保卡丢了", confidence=0.8, ranking=ranking))
+    assert payload["metadata"]["related"] == kb.topics["shebao_ka"].related
+    assert kb.topics["shebao_canbao"].title not in payload["text"]
+
+
 @pytest.mark.parametrize("text", ["社保", "请问社保？", "社会保险方面的问题", "SB"])
 def test_a_bare_category_gets_a_menu_of_its_topics(text):
     kb = get_kb()

@@ -73,6 +73,17 @@ def test_empty_and_too_long_input(parse):
     assert parse("社保" * 400)["intent"]["name"] == "input_too_long"
 
 
+@pytest.mark.parametrize("text", ["zzzz", "xxxx", "qwerty", "123456789"])
+def test_keyboard_mash_falls_back_instead_of_answering_a_topic(parse, text):
+    # Letters that only share fragments with trained abbreviations (jzz 居住证, xx 谢谢).
+    assert parse(text)["intent"]["name"] == "nlu_fallback"
+
+
+def test_abbreviations_and_pinyin_still_reach_their_topic(parse):
+    assert parse("gjj tiqu")["intent"]["name"] == "gjj_tiqu"
+    assert parse("hello")["intent"]["name"] == "greet"
+
+
 def test_button_payloads_parse_to_their_intent(parse):
     result = parse("/gjj_tiqu")
     assert result["intent"]["name"] == "gjj_tiqu" and result["intent"]["confidence"] == 1.0

@@ -5,7 +5,7 @@ import pytest
 from components.ngram_svm import TEMPERATURES, NgramSvm
 
 TRAIN = {
-    "gjj": ["公积金提取", "公积金怎么取出来", "租房提取公积金", "公积金余额", "公积金能取吗", "住房公积金提取条件"],
+    "gjj": ["公积金提取", "公积金怎么取出来", "租房提取公积金", "公积金余额", "公积金能取吗", "住房公积金提取条件", "gjj余额"],
     "sfz": ["身份证补办", "身份证丢了", "办身份证要多久", "身份证到期换证", "临时身份证", "身份证在哪办"],
     "gat": ["港澳通行证", "去香港办通行证", "港澳签注", "通行证续签", "澳门签注怎么办", "港澳通行证过期"],
 }
@@ -45,6 +45,15 @@ def test_text_of_never_seen_characters_gets_no_confidence(model):
     # Their syllables (long, cuan ...) would otherwise match trained pinyin n-grams.
     probs = model.predict_proba(_rows(["龘靐齉", "爩爨"]))
     assert np.all(probs == 0.0)
+
+
+def test_latin_junk_gets_no_confidence_but_abbreviations_and_pinyin_do(model):
+    # "gggg" shares n-grams with the trained "gjj"; none of these is a trained token or pinyin.
+    junk = model.predict_proba(_rows(["gggg", "zzzz", "asdf 123"]))
+    assert np.all(junk == 0.0)
+    probs = model.predict_proba(_rows(["GJJ", "gongjijin tiqu"]))
+    assert [model.classes[int(i)] for i in probs.argmax(axis=1)] == ["gjj", "gjj"]
+    assert np.all(probs.max(axis=1) > 0.0)
 
 
 def test_needs_two_labels():

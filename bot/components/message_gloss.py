@@ -1,0 +1,116 @@
+"""What the intent classifier should read in place of a message's raw surface.
+
+Two things citizens type carry meaning the n-gram views cannot see:
+
+* **numbers that stand for a kind of thing**: "我的身份证号110101199003071234丢了" is
+  about an ID card, and its 18 digits share n-grams with tracking numbers
+  (SL20261203-0001) that mean "case status". Resident ID numbers, mobile
+  numbers and tracking numbers are replaced by the words for what they are.
+* **English words mixed into Chinese** ("business license 多久能拿到",
+  "housing fund loan 额度"): the training data cannot hold every English
+  phrasing of 47 services, so a glossary of service terms adds the Chinese
+  term next to the English one. The original words stay in the text.
+
+Pure functions over strings; the glossary is part of the model's inputs
+(bot/components is hashed by scripts/train_bot.sh).
+"""
+from __future__ import annotations
+
+import re
+from typing import List
+
+from channels.normalize import ID_NUMBER_RE, PHONE_RE, TRACKING_NO_RE
+
+# English term -> the Chinese term citizens would otherwise have typed. Service
+# nouns and the verbs that pick a service (withdraw, transfer, renew); no generic
+# words ("how", "apply") that would add evidence for every topic alike.
+ENGLISH_TERMS = {
+    # 社保 / 医保
+    "social security": "社保", "social insurance": "社保", "pension": "养老金",
+    "retirement": "退休", "retire": "退休", "unemployment benefit": "失业金",
+    "unemployment benefits": "失业金", "unemployment insurance": "失业保险",
+    "unemployed": "失业", "unemployment": "失业", "work injury": "工伤",
+    "injured at work": "工伤", "industrial injury": "工伤",
+    "medical insurance": "医保", "health insurance": "医保", "reimbursement": "报销",
+    "reimburse": "报销", "chronic disease": "慢性病", "chronic illness": "慢性病",
+    "hospital": "医院", "hospitalized": "住院", "social security card": "社保卡",
+    # 公积金
+    "housing fund": "公积金", "provident fund": "公积金", "housing provident fund": "公积金",
+    "withdraw": "提取", "withdrawal": "提取", "loan": "贷款", "mortgage": "贷款",
+    "transfer": "转移", "balance": "余额",
+    # 户籍与证件
+    "hukou": "户口", "household registration": "户口", "newborn": "新生儿",
+    "new born": "新生儿", "baby": "宝宝", "settle": "落户", "settlement": "落户",
+    "residence permit": "居住证", "residence card": "居住证", "id card": "身份证",
+    "identity card": "身份证", "passport": "护照", "hong kong": "香港", "macau": "澳门",
+    "macao": "澳门", "travel permit": "通行证", "endorsement": "签注",
+    # 车驾管
+    "driver license": "驾驶证", "driver's license": "驾驶证", "drivers license": "驾驶证",
+    "driving license": "驾驶证", "driving licence": "驾驶证", "annual inspection": "年检",
+    "vehicle inspection": "年检", "car inspection": "年检", "traffic violation": "违章",
+    "traffic fine": "罚款", "speeding": "超速",
+    # 企业与税务
+    "business license": "营业执照", "business licence": "营业执照",
+    "register a company": "公司注册", "company registration": "公司注册",
+    "deregistration": "注销", "deregister": "注销", "close my company": "注销公司",
+    "tax refund": "退税", "income tax": "个税", "iit": "个税", "tax": "税",
+    "invoice": "发票", "fapiao": "发票", "e-invoice": "电子发票",
+    # 不动产 / 民政
+    "property certificate": "房产证", "real estate certificate": "房产证",
+    "property": "房产", "real estate": "不动产", "marriage": "结婚", "married": "结婚",
+    "marry": "结婚", "divorce": "离婚", "subsistence allowance": "低保",
+    "low income": "低保", "disability": "残疾", "disabled": "残疾",
+    "elderly allowance": "高龄津贴", "senior allowance": "高龄津贴",
+    # 教育 / 卫健 / 就业
+    "school enrollment": "入学报名", "enrollment": "入学报名", "enrolment": "入学报名",
+    "primary school": "小学", "middle school": "初中", "diploma": "学历",
+    "degree certificate": "学位证", "education certificate": "学历证明",
+    "maternity allowance": "生育津贴", "maternity": "生育", "birth certificate": "出生证明",
+    "employment registration": "就业登记", "startup loan": "创业贷款",
+    "business loan": "创业贷款", "graduate": "毕业生", "graduates": "毕业生",
+    "subsidy": "补贴", "allowance": "补贴", "talent": "人才", "wages": "工资",
+    "salary": "工资", "unpaid wages": "欠薪", "wage arrears": "欠薪", "arbitration": "仲裁",
+    # 服务渠道与对话
+    "service center": "政务服务中心", "service centre": "政务服务中心",
+    "address": "地址", "opening hours": "上班时间", "office hours": "上班时间",
+    "working hours": "上班时间", "appointment": "预约", "booking": "预约",
+    "queue number": "取号", "password": "密码", "login": "登录", "log in": "登录",
+    "account": "账号", "complaint": "投诉", "complain": "投诉", "suggestion": "建议",
+    "no criminal record": "无犯罪记录证明", "criminal record": "无犯罪记录证明",
+    "certificate": "证明", "real person": "人工", "human agent": "人工",
+    "customer service": "人工客服", "operator": "人工", "status": "进度", "progress": "进度",
+}
+
+_TERM_RE = re.compile(
+    r"(?<![a-z])(" + "|".join(re.escape(t) for t in sorted(ENGLISH_TERMS, key=len, reverse=True)) + r")(?![a-z])"
+)
+# What each kind of number is called (they also separate it from the words around it).
+_PLACEHOLDERS = ((TRACKING_NO_RE, " 受理编号 "), (ID_NUMBER_RE, " 身份证号码 "), (PHONE_RE, " 手机号码 "))
+
+
+def replace_numbers(text: str) -> str:
+    """Tracking, resident-ID and mobile numbers -> the words for what they are."""
+    for pattern, word in _PLACEHOLDERS:
+        text = pattern.sub(word, text)
+    return text
+
+
+def number_kinds(text: str) -> List[str]:
+    """The words for the numbers in ``text`` (one per number), for token-level views."""
+    kinds = []
+    for pattern, word in _PLACEHOLDERS:
+        kinds += [word.strip()] * len(pattern.findall(text))
+        text = pattern.sub(" ", text)
+    return kinds
+
+
+def english_glosses(text: str) -> List[str]:
+    """Chinese terms for the English service terms in ``text``, in order, longest match first."""
+    return [ENGLISH_TERMS[m.group(1)] for m in _TERM_RE.finditer(text.lower())]
+
+
+def gloss(text: str) -> str:
+    """The message as the classifier reads it: numbers named, English terms glossed."""
+    text = replace_numbers(text)
+    terms = english_glosses(text)
+    return f"{text} {' '.join(terms)}" if terms else text

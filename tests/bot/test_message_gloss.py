@@ -1,0 +1,32 @@
+"""What the classifier reads: numbers named by their kind, English service terms glossed."""
+from components.message_gloss import ENGLISH_TERMS, english_glosses, gloss, number_kinds, replace_numbers
+
+
+def test_numbers_become_the_words_for_what_they_are():
+    text = "我的身份证号110101199003071234丢了，回电13812345678，编号SL20261203-0001"
+    named = replace_numbers(text)
+    assert "110101199003071234" not in named and "13812345678" not in named and "SL2026" not in named
+    assert "身份证号码" in named and "手机号码" in named and "受理编号" in named
+    assert number_kinds(text) == ["受理编号", "身份证号码", "手机号码"]
+
+
+def test_short_numbers_with_meaning_stay():
+    # Hotlines are evidence for their topics; only ID/phone/tracking numbers are replaced.
+    assert replace_numbers("打12345投诉") == "打12345投诉"
+    assert number_kinds("打12345投诉") == []
+
+
+def test_english_terms_are_glossed_longest_first_and_kept():
+    assert english_glosses("宝宝birth certificate丢了") == ["出生证明"]
+    assert english_glosses("Housing Fund LOAN 额度") == ["公积金", "贷款"]
+    assert gloss("passport怎么办") == "passport怎么办 护照"
+
+
+def test_english_inside_longer_words_is_not_glossed():
+    assert english_glosses("taxi") == [] and english_glosses("subtax") == []
+    assert gloss("社保卡丢了") == "社保卡丢了"
+
+
+def test_every_gloss_is_chinese():
+    assert all(v and all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in ENGLISH_TERMS.values())
+    assert all(k == k.lower() and k.strip() == k for k in ENGLISH_TERMS)
