@@ -24,7 +24,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from components.message_gloss import english_glosses, gloss, number_kinds
-from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view, split_pinyin
+from components.text_views import (
+    initials_view,
+    mark_negated_words,
+    mark_negation,
+    pinyin_view,
+    question_clause,
+    split_pinyin,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,7 @@ DEFAULTS: Dict[str, Any] = {
     "word_ngram_range": [1, 2],
     "pinyin_ngram_range": [1, 2],
     "initials_ngram_range": [2, 4],
+    "focus_ngram_range": [1, 3],
     "C": 1.0,
     "calibration_folds": 5,
     "random_seed": 42,
@@ -43,7 +51,7 @@ DEFAULTS: Dict[str, Any] = {
 
 
 def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = None) -> Dict[str, str]:
-    """The four views of one message (see components/text_views.py), read from
+    """The five views of one message (see components/text_views.py), read from
     its gloss (components/message_gloss.py: numbers named, English glossed).
 
     ``known``: characters of the training texts; pinyin views skip the others.
@@ -57,6 +65,7 @@ def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = 
         "words": " ".join(mark_negated_words(words)),
         "pinyin": pinyin_view(marked, known),
         "initials": initials_view(marked, known),
+        "focus": question_clause(marked),
     }
 
 
@@ -71,7 +80,7 @@ def latin_tokens(text: str) -> List[str]:
 
 def _vectorizers(config: Dict[str, Any]) -> Dict[str, TfidfVectorizer]:
     space_tokens = r"[^ ]+"
-    return {
+    vectorizers = {
         "chars": TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(config["char_ngram_range"]), sublinear_tf=True),
         "words": TfidfVectorizer(
             token_pattern=space_tokens, ngram_range=tuple(config["word_ngram_range"]), sublinear_tf=True
@@ -83,6 +92,11 @@ def _vectorizers(config: Dict[str, Any]) -> Dict[str, TfidfVectorizer]:
             analyzer="char_wb", ngram_range=tuple(config["initials_ngram_range"]), sublinear_tf=True
         ),
     }
+    if config["focus_ngram_range"]:  # null in the config turns the view off
+        vectorizers["focus"] = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(config["focus_ngram_range"]), sublinear_tf=True
+        )
+    return vectorizers
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:

@@ -10,7 +10,10 @@ They exist because citizens type the same matter in many surface forms:
                身分证 / 身份证) share features;
 * ``initials`` first letters of the syllables, with Latin letters kept, so the
                abbreviations citizens type (gjj, sfz, yb) meet the characters
-               they abbreviate (公积金, 身份证, 医保).
+               they abbreviate (公积金, 身份证, 医保);
+* ``focus``    the clause that asks (see :func:`question_clause`), so that in
+               "出生证明拿到了，户口怎么上" the need (户口) outweighs the
+               background (出生证明).
 
 Latin runs that are whole pinyin ("gongjijin tiqu", "shebaoka") are split into
 syllables in both pinyin views, so typing without an input method still meets
@@ -26,7 +29,7 @@ from typing import AbstractSet, Iterable, List, Optional
 
 from pypinyin import lazy_pinyin
 
-__all__ = ["mark_negation", "mark_negated_words", "pinyin_view", "initials_view", "NEGATORS"]
+__all__ = ["mark_negation", "mark_negated_words", "pinyin_view", "initials_view", "question_clause", "NEGATORS"]
 
 # Words that open a negated stretch: "不是X，是Y", "不要X", "并非X".
 NEGATORS = ("而不是", "不是", "不要", "不想", "并非", "不用", "不办")
@@ -171,3 +174,19 @@ def initials_view(text: str, known: Optional[AbstractSet[str]] = None) -> str:
             out.append(" ")
         negated = False
     return "".join(out)
+
+
+_CLAUSE_SPLIT = re.compile(r"[,，。;；!！?？\s]+")
+# Words that make a clause the question: the need usually sits there, while the
+# other clauses are background ("出生证明拿到了，户口怎么上").
+_QUESTION_WORDS = ("怎么", "怎样", "如何", "咋", "吗", "哪", "什么", "啥", "多久", "多少", "几", "能不能",
+                   "可不可以", "是否", "要不要", "需不需要", "有没有", "在哪")
+
+
+def question_clause(text: str) -> str:
+    """The last clause that asks something, or the last clause when none does."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(text) if c]
+    if len(clauses) <= 1:
+        return text
+    asking = [c for c in clauses if any(w in c for w in _QUESTION_WORDS)]
+    return (asking or clauses)[-1]

@@ -2,7 +2,14 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.text_views import initials_view, mark_negated_words, mark_negation, pinyin_view, split_pinyin
+from components.text_views import (
+    initials_view,
+    mark_negated_words,
+    mark_negation,
+    pinyin_view,
+    question_clause,
+    split_pinyin,
+)
 
 
 def test_negated_stretch_is_marked_up_to_the_positive_part():
@@ -57,3 +64,18 @@ def test_views_never_crash_and_keep_negation_local(text):
     assert marked.replace("¬", "") == text.replace("¬", "")
     assert isinstance(pinyin_view(marked), str)
     assert set(initials_view(marked)) <= set("abcdefghijklmnopqrstuvwxyz ")
+
+
+def test_question_clause_is_the_clause_that_asks():
+    assert question_clause("孩子出生证明拿到了，户口怎么上") == "户口怎么上"
+    assert question_clause("刚出生的孩子能落在示例市吗，我是人才落户过来的") == "刚出生的孩子能落在示例市吗"
+    # no question word: the last clause; a single clause: the whole message
+    assert question_clause("出生医学证明已经发了，现在要办出生登记") == "现在要办出生登记"
+    assert question_clause("社保卡丢了") == "社保卡丢了"
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_question_clause_is_part_of_the_message(text):
+    clause = question_clause(text)
+    assert clause in text
