@@ -73,6 +73,8 @@ DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
 
 
 GENERATED = "generated_variants.yml"
+from actions.dialogue import NAME_KIND_MIN_CONFIDENCE as OUT_OF_SCOPE_NAMED_MIN  # noqa: E402
+
 SIMILAR = 0.7  # char-bigram Jaccard above which a test question counts as seen
 
 
@@ -282,12 +284,14 @@ def main() -> None:
             base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base])
             base_raw = metrics(gold, [top1(p, True) for p in base])[0]
 
-        rs_pairs = [
-            (g, (p.get("response_selector", {}).get("out_of_scope", {}).get("response", {}) or {}).get(
-                "intent_response_key"))
-            for g, p in zip(gold_rs, ours) if g
-        ]
-        rs_acc = sum(1 for g, p in rs_pairs if g == p) / max(1, len(rs_pairs))
+        rs_pairs = []  # (gold sub-kind, predicted sub-kind, its confidence) for out_of_scope questions
+        for g, p in zip(gold_rs, ours):
+            if g:
+                chosen = p.get("response_selector", {}).get("out_of_scope", {}).get("response", {}) or {}
+                rs_pairs.append((g, chosen.get("intent_response_key"), float(chosen.get("confidence") or 0.0)))
+        rs_acc = sum(1 for g, p, _ in rs_pairs if g == p) / max(1, len(rs_pairs))
+        named = [(g, p) for g, p, c in rs_pairs if c >= OUT_OF_SCOPE_NAMED_MIN]
+        rs_named = (len(named) / max(1, len(rs_pairs)), sum(1 for g, p in named if g == p) / max(1, len(named)))
 
         sweep = []
         for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7):
@@ -304,12 +308,13 @@ def main() -> None:
             command="make eval  # = .venv-bot/bin/python scripts/eval_nlu.py" + (
                 f" --seed {args.seed}" if args.seed != 20261203 else "") + (
                 f" --config {args.config}" if args.config.resolve() != (BOT / "config.yml").resolve() else ""),
+            config=os.path.relpath(args.config.resolve(), ROOT),
             seed=args.seed, fraction=args.test_fraction, n_train=len(train_msgs), n_test=len(test_msgs),
             dropped=dropped, n_topics=len(set(gold)),
             ours_acc=ours_acc, ours_raw=ours_raw, ours_train_s=ours_s, ours_rows=ours_rows,
             base_acc=base_acc, base_raw=base_raw, base_train_s=base_s, base_rows=base_rows,
             confusions=confusions.most_common(15), min_recall=min(((r[0], r[2]) for r in ours_rows), key=lambda x: x[1]),
-            rs_acc=rs_acc, rs_n=len(rs_pairs), sweep=sweep, p50=p50, p95=p95, lat_n=n,
+            rs_acc=rs_acc, rs_n=len(rs_pairs), rs_named=rs_named, rs_named_min=OUT_OF_SCOPE_NAMED_MIN, sweep=sweep, p50=p50, p95=p95, lat_n=n,
             baseline_epochs=BASELINE_EPOCHS, similar=SIMILAR, unseen=unseen,
         )
         report["targets"] = targets(report, args.skip_baseline)

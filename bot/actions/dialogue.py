@@ -63,10 +63,19 @@ class ActionHandoff(_UsesKnowledgeBase, Action):
         return []
 
 
+# The refusal says what the question seemed to be about only when the sub-kind
+# selector is this sure (calibrated probability): naming the wrong subject
+# ("似乎与美食有关" for a phone question) reads worse than the generic sentence.
+NAME_KIND_MIN_CONFIDENCE = 0.5
+
+
 def out_of_scope_subtype(tracker: Tracker) -> Optional[str]:
     selector = (tracker.latest_message or {}).get("response_selector") or {}
-    key = ((selector.get("out_of_scope") or {}).get("response") or {}).get("intent_response_key") or ""
-    return key.split("/", 1)[1] if "/" in key else None
+    chosen = (selector.get("out_of_scope") or {}).get("response") or {}
+    key = chosen.get("intent_response_key") or ""
+    if "/" not in key or float(chosen.get("confidence") or 0.0) < NAME_KIND_MIN_CONFIDENCE:
+        return None
+    return key.split("/", 1)[1]
 
 
 class ActionOutOfScope(_UsesKnowledgeBase, Action):

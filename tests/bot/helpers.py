@@ -20,6 +20,7 @@ def tracker(
     ranking: Optional[List[Tuple[str, float]]] = None,
     entities: Optional[List[Dict[str, Any]]] = None,
     response_key: Optional[str] = None,
+    response_confidence: float = 0.9,
     slots: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
     latest = {
@@ -30,7 +31,7 @@ def tracker(
     }
     if response_key:
         latest["response_selector"] = {
-            "out_of_scope": {"response": {"intent_response_key": response_key, "confidence": 0.9}}
+            "out_of_scope": {"response": {"intent_response_key": response_key, "confidence": response_confidence}}
         }
     return Tracker("citizen-1", slots or {}, latest, [], False, None, {}, "action_listen")
 

@@ -156,6 +156,14 @@ def test_out_of_scope_names_what_it_heard_and_the_service_categories():
         assert category in payload["text"]
 
 
+def test_out_of_scope_does_not_name_a_sub_kind_it_is_unsure_of():
+    kb = get_kb()
+    trk = tracker("out_of_scope", "笔记本电池不耐用了", response_key="out_of_scope/food", response_confidence=0.3)
+    [payload], _ = run_action(ActionOutOfScope(), trk)
+    assert "美食" not in payload["text"] and kb.dialogue["out_of_scope_kinds"]["food"] not in payload["text"]
+    assert payload["text"].startswith(kb.text("out_of_scope_generic"))
+
+
 def test_input_problems():
     [empty], _ = run_action(ActionInputProblem(), tracker("input_empty", ""))
     [long], _ = run_action(ActionInputProblem(), tracker("input_too_long", "很长" * 300))
