@@ -1,8 +1,12 @@
 # 政务服务智能客服 — the README's commands.
-.PHONY: run test eval bench lint train
+.PHONY: run stop test eval bench lint train
 
 run:    ## start everything (bot, action server, desk, private Redis, SQLite) and print the URLs
 	bash scripts/run.sh
+
+stop:   ## stop a `make run` started in the background
+	@if [ -f .run/run.pid ]; then kill -TERM "$$(cat .run/run.pid)" && echo "stopping (see .run/*.log)"; \
+	else echo "nothing to stop: no .run/run.pid"; fi
 
 test:   ## set up what the tests need and run the whole suite
 	bash scripts/test.sh

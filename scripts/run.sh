@@ -30,12 +30,14 @@ cleanup() {  # cleanup <exit status>
   trap '' INT TERM
   trap - EXIT
   say "stopping"
+  rm -f "$RUN/run.pid"
   for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   exit "$status"
 }
 trap 'cleanup 0' INT TERM
 trap 'cleanup $?' EXIT
+echo $$ > "$RUN/run.pid"   # `make stop` sends TERM here; cleanup stops every server
 
 start() {  # start <name> <cwd> <cmd...>: own process group, log in .run/<name>.log
   local name="$1" cwd="$2"; shift 2

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import re
 import unicodedata
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -50,9 +51,22 @@ def tracking_no_from(tracker: Tracker) -> Optional[str]:
     return canonical_tracking_no(message.get("text"))
 
 
+# Citizens read times in China time; the desk sends ISO timestamps in UTC.
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
 def _day(value: Any) -> str:
+    """'2026-12-03T19:52:00+00:00' -> '2026-12-04 03:52' (China time); '—' when absent."""
     text = str(value or "")
-    return text[:16].replace("T", " ") if text else "—"
+    if not text:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:16].replace("T", " ")  # not ISO: show what the desk sent
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # the desk stores UTC
+    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def citizen_id_from(tracker: Tracker) -> Optional[int]:

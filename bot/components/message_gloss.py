@@ -2,10 +2,12 @@
 
 Two things citizens type carry meaning the n-gram views cannot see:
 
-* **numbers that stand for a kind of thing**: "我的身份证号110101199003071234丢了" is
-  about an ID card, and its 18 digits share n-grams with tracking numbers
-  (SL20261203-0001) that mean "case status". Resident ID numbers, mobile
-  numbers and tracking numbers are replaced by the words for what they are.
+* **numbers**: a resident ID or mobile number says nothing about what the
+  citizen needs ("转人工 110101199003071234", "护照怎么办，我的身份证号…"),
+  but its digits share n-grams with tracking numbers (SL20261203-0001, a
+  case-status cue), and a word for it ("身份证号码") would be evidence for the
+  ID-card topic. So ID and mobile numbers are removed, and only a tracking
+  number is replaced by the word for it (受理编号).
 * **English words mixed into Chinese** ("business license 多久能拿到",
   "housing fund loan 额度"): the training data cannot hold every English
   phrasing of 47 services, so a glossary of service terms adds the Chinese
@@ -84,22 +86,23 @@ ENGLISH_TERMS = {
 _TERM_RE = re.compile(
     r"(?<![a-z])(" + "|".join(re.escape(t) for t in sorted(ENGLISH_TERMS, key=len, reverse=True)) + r")(?![a-z])"
 )
-# What each kind of number is called (they also separate it from the words around it).
-_PLACEHOLDERS = ((TRACKING_NO_RE, " 受理编号 "), (ID_NUMBER_RE, " 身份证号码 "), (PHONE_RE, " 手机号码 "))
+# What stands in for each kind of number; spaces keep it apart from the words around it.
+_PLACEHOLDERS = ((TRACKING_NO_RE, " 受理编号 "), (ID_NUMBER_RE, " "), (PHONE_RE, " "))
 
 
 def replace_numbers(text: str) -> str:
-    """Tracking, resident-ID and mobile numbers -> the words for what they are."""
+    """Tracking numbers -> 受理编号; resident-ID and mobile numbers removed."""
     for pattern, word in _PLACEHOLDERS:
         text = pattern.sub(word, text)
     return text
 
 
 def number_kinds(text: str) -> List[str]:
-    """The words for the numbers in ``text`` (one per number), for token-level views."""
+    """The words standing in for the numbers in ``text`` (one per tracking number)."""
     kinds = []
     for pattern, word in _PLACEHOLDERS:
-        kinds += [word.strip()] * len(pattern.findall(text))
+        if word.strip():
+            kinds += [word.strip()] * len(pattern.findall(text))
         text = pattern.sub(" ", text)
     return kinds
 
@@ -110,7 +113,7 @@ def english_glosses(text: str) -> List[str]:
 
 
 def gloss(text: str) -> str:
-    """The message as the classifier reads it: numbers named, English terms glossed."""
+    """The message as the classifier reads it: numbers replaced, English terms glossed."""
     text = replace_numbers(text)
     terms = english_glosses(text)
     return f"{text} {' '.join(terms)}" if terms else text

@@ -197,7 +197,7 @@ CASE = {
     "tracking_no": "SL20261203-0001",
     "status": "assigned",
     "status_label": "工作人员处理中",
-    "created_at": "2026-12-03T09:15:00+00:00",
+    "created_at": "2026-12-03T19:52:00+00:00",
     "updated_at": "2026-12-03T10:20:00+00:00",
     "channel": "web",
 }
@@ -212,7 +212,8 @@ def test_case_status_found(monkeypatch):
     assert seen == [("/api/internal/cases/SL20261203-0001", "Bearer svc-token")]
     assert_contract(payload)
     assert "SL20261203-0001" in payload["text"] and "工作人员处理中" in payload["text"]
-    assert "2026-12-03 09:15" in payload["text"]
+    # UTC from the desk, China time for the citizen (past midnight: the next day)
+    assert "2026-12-04 03:52" in payload["text"] and "2026-12-03 18:20" in payload["text"]
     assert {"event": "slot", "name": "tracking_no", "value": "SL20261203-0001", "timestamp": None} in events
 
 

@@ -79,6 +79,15 @@ def test_keyboard_mash_falls_back_instead_of_answering_a_topic(parse, text):
     assert parse(text)["intent"]["name"] == "nlu_fallback"
 
 
+@pytest.mark.parametrize("text, topic", [
+    ("转人工 110101199003071234", "human_handoff"),
+    ("我的身份证号110101199003071234，护照怎么办", "huzhao"),
+    ("请回电13812345678，想问公积金怎么提取", "gjj_tiqu"),
+])
+def test_an_id_or_phone_number_does_not_decide_the_topic(parse, text, topic):
+    assert parse(text)["intent"]["name"] == topic
+
+
 def test_abbreviations_and_pinyin_still_reach_their_topic(parse):
     assert parse("gjj tiqu")["intent"]["name"] == "gjj_tiqu"
     assert parse("hello")["intent"]["name"] == "greet"
