@@ -8,6 +8,9 @@ Two things citizens type carry meaning the n-gram views cannot see:
   case-status cue), and a word for it ("身份证号码") would be evidence for the
   ID-card topic. So ID and mobile numbers are removed, and only a tracking
   number is replaced by the word for it (受理编号).
+* **colloquial and old names** (扯证, 房本, 暂住证, 良民证, 尊老金): citizens
+  use dozens of them and no amount of examples lists them all, so a short
+  lexicon adds the official term next to them, like the English glossary.
 * **English words mixed into Chinese** ("business license 多久能拿到",
   "housing fund loan 额度"): the training data cannot hold every English
   phrasing of 47 services, so a glossary of service terms adds the Chinese
@@ -83,6 +86,25 @@ ENGLISH_TERMS = {
     "customer service": "人工客服", "operator": "人工", "status": "进度", "progress": "进度",
 }
 
+# Colloquial, regional or superseded name -> the official term. Only names that
+# mean one service wherever they occur (no 领证, which can be any certificate).
+COLLOQUIAL_TERMS = {
+    "退休工资": "养老金", "退休金": "养老金", "养老钱": "养老金", "失业救济金": "失业保险金",
+    "失业补助": "失业保险金", "医保卡": "社保卡", "慢病本": "门诊慢特病", "慢病卡": "门诊慢特病",
+    "门慢": "门诊慢特病", "门特病": "门诊慢特病", "特殊病种": "门诊慢特病", "新农合": "城乡居民医保",
+    "合作医疗": "城乡居民医保", "暂住证": "居住证", "良民证": "无犯罪记录证明", "无罪证明": "无犯罪记录证明",
+    "准生证": "生育登记", "出生纸": "出生医学证明", "驾照": "驾驶证", "驾驶本": "驾驶证", "驾本": "驾驶证",
+    "验车": "年检", "审车": "年检", "车检": "年检", "罚单": "违章", "电子眼": "违章",
+    "扯证": "结婚登记", "扯结婚证": "结婚登记", "房本": "房产证", "个体执照": "个体工商户营业执照",
+    "残补": "残疾人两项补贴", "两项补贴": "残疾人两项补贴", "尊老金": "高龄津贴", "敬老金": "高龄津贴",
+    "长寿金": "高龄津贴", "寿星补贴": "高龄津贴", "小升初": "初中入学", "幼升小": "小学入学",
+    "学信网": "学历认证", "产假工资": "生育津贴", "生育金": "生育津贴", "就创证": "就业创业证",
+    "失业证": "就业创业证", "创业贷": "创业担保贷款", "讨薪": "欠薪", "工钱": "工资",
+    "市民中心": "政务服务中心", "行政服务中心": "政务服务中心", "办事大厅": "政务服务中心",
+    "网厅": "网上办事", "回执号": "受理编号", "受理号": "受理编号", "工单号": "受理编号",
+}
+_COLLOQUIAL_RE = re.compile("|".join(re.escape(t) for t in sorted(COLLOQUIAL_TERMS, key=len, reverse=True)))
+
 _TERM_RE = re.compile(
     r"(?<![a-z])(" + "|".join(re.escape(t) for t in sorted(ENGLISH_TERMS, key=len, reverse=True)) + r")(?![a-z])"
 )
@@ -112,8 +134,18 @@ def english_glosses(text: str) -> List[str]:
     return [ENGLISH_TERMS[m.group(1)] for m in _TERM_RE.finditer(text.lower())]
 
 
+def colloquial_glosses(text: str) -> List[str]:
+    """Official terms for the colloquial names in ``text`` ("扯证要带啥" -> 结婚登记)."""
+    return [COLLOQUIAL_TERMS[m.group(0)] for m in _COLLOQUIAL_RE.finditer(text)]
+
+
+def glosses(text: str) -> List[str]:
+    """Every term added to a message: colloquial names' and English terms' official ones."""
+    return colloquial_glosses(text) + english_glosses(text)
+
+
 def gloss(text: str) -> str:
-    """The message as the classifier reads it: numbers replaced, English terms glossed."""
+    """The message as the classifier reads it: numbers replaced, names glossed."""
     text = replace_numbers(text)
-    terms = english_glosses(text)
+    terms = glosses(text)
     return f"{text} {' '.join(terms)}" if terms else text

@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from components.message_gloss import english_glosses, gloss, number_kinds
+from components.message_gloss import gloss, glosses, number_kinds
 from components.text_views import (
     initials_view,
     mark_negated_words,
@@ -59,7 +59,7 @@ def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = 
     marked = mark_negation(gloss(text))
     # Long digit runs are ID/phone/tracking numbers, named by number_kinds instead.
     words = [t for t in tokens if t.strip() and not (t.isdigit() and len(t) >= 7)]
-    words += number_kinds(text) + english_glosses(text)
+    words += number_kinds(text) + glosses(text)
     return {
         "chars": marked,
         "words": " ".join(mark_negated_words(words)),

@@ -1,5 +1,13 @@
 """What the classifier reads: numbers named by their kind, English service terms glossed."""
-from components.message_gloss import ENGLISH_TERMS, english_glosses, gloss, number_kinds, replace_numbers
+from components.message_gloss import (
+    COLLOQUIAL_TERMS,
+    ENGLISH_TERMS,
+    colloquial_glosses,
+    english_glosses,
+    gloss,
+    number_kinds,
+    replace_numbers,
+)
 
 
 def test_id_and_phone_numbers_are_removed_and_tracking_numbers_named():
@@ -29,6 +37,14 @@ def test_english_inside_longer_words_is_not_glossed():
     assert gloss("社保卡丢了") == "社保卡丢了"
 
 
+def test_colloquial_names_get_the_official_term():
+    assert colloquial_glosses("扯证要带啥") == ["结婚登记"]
+    assert gloss("房本丢了，暂住证也到期了") == "房本丢了，暂住证也到期了 房产证 居住证"
+    # "门特" is not listed on its own: it hides inside 部门特别
+    assert colloquial_glosses("这个部门特别慢") == []
+
+
 def test_every_gloss_is_chinese():
-    assert all(v and all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in ENGLISH_TERMS.values())
+    terms = {**ENGLISH_TERMS, **COLLOQUIAL_TERMS}
+    assert all(v and all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in terms.values())
     assert all(k == k.lower() and k.strip() == k for k in ENGLISH_TERMS)
