@@ -114,7 +114,7 @@ def targets(r: dict, skip_baseline: bool) -> str:
         failures.append("less than 3 points above baseline")
     low = [row[0] for row in r["ours_rows"] if row[2] < 0.85]
     if low:
-        failures.append(f"{len(low)} topics with recall < 0.85 ({', '.join(low)})")
+        failures.append(f"{len(low)} topic{'s' if len(low) > 1 else ''} with recall < 0.85 ({', '.join(low)})")
     if r["p95"] > 60:
         failures.append(f"p95 {r['p95']:.1f} ms > 60 ms")
     return "all met" if not failures else "missed: " + "; ".join(failures)
