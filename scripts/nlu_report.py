@@ -30,7 +30,8 @@ def render(report: dict) -> str:
         "",
         "| model | top-1 accuracy (parse result) | top-1 ignoring nlu_fallback | training time |",
         "| --- | --- | --- | --- |",
-        f"| ours (`{r.get('config', 'bot/config.yml')}`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | {r['ours_train_s']:.0f} s |",
+        f"| ours (`{r.get('config', 'bot/config.yml')}`) | **{r['ours_acc']:.3f}** | {r['ours_raw']:.3f} | "
+        f"{r['ours_train_s']:.0f} s |",
         f"| baseline (Jieba + CountVectors + DIET, {r['baseline_epochs']} epochs) | {_num(r['base_acc'])} | "
         f"{_num(r['base_raw'])} | {_num(r['base_train_s'], '.0f')} s |",
         "",
