@@ -73,8 +73,12 @@ DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
 
 
 GENERATED = "generated_variants.yml"
+from actions.answer import RUNNER_UP_MIN_CONFIDENCE  # noqa: E402
 from actions.dialogue import NAME_KIND_MIN_CONFIDENCE as OUT_OF_SCOPE_NAMED_MIN  # noqa: E402
 
+# Intents whose reply is not a knowledge answer, so no runner-up topic is offered with them.
+NOT_ANSWERED = {"nlu_fallback", "greet", "goodbye", "human_handoff", "case_status", "out_of_scope",
+                "input_empty", "input_too_long"}
 SIMILAR = 0.7  # char-bigram Jaccard above which a test question counts as seen
 
 
@@ -300,6 +304,12 @@ def main() -> None:
             acc = sum(1 for g, p in answered if top1(p, True) == g) / max(1, len(answered))
             sweep.append((t, rate, acc))
 
+        offered = [(g, top1(p, False), runner_up_offered(p)) for g, p in zip(gold, ours)]
+        runner_up = (
+            sum(1 for _, _, r in offered if r) / len(offered),  # answers that offer a second topic first
+            sum(1 for g, t, r in offered if g in (t, r)) / len(offered),  # gold answered or offered first
+        )
+
         unseen = score_independent(ours_model, None if args.skip_baseline else base_path)
         p50, p95, n = parse_latency(ours_model, texts, args.latency_repeats, cwd=BOT, pythonpath=ROOT)
         report = dict(
@@ -314,7 +324,8 @@ def main() -> None:
             ours_acc=ours_acc, ours_raw=ours_raw, ours_train_s=ours_s, ours_rows=ours_rows,
             base_acc=base_acc, base_raw=base_raw, base_train_s=base_s, base_rows=base_rows,
             confusions=confusions.most_common(15), min_recall=min(((r[0], r[2]) for r in ours_rows), key=lambda x: x[1]),
-            rs_acc=rs_acc, rs_n=len(rs_pairs), rs_named=rs_named, rs_named_min=OUT_OF_SCOPE_NAMED_MIN, sweep=sweep, p50=p50, p95=p95, lat_n=n,
+            rs_acc=rs_acc, rs_n=len(rs_pairs), rs_named=rs_named, rs_named_min=OUT_OF_SCOPE_NAMED_MIN,
+            runner_up=runner_up, runner_up_min=RUNNER_UP_MIN_CONFIDENCE, sweep=sweep, p50=p50, p95=p95, lat_n=n,
             baseline_epochs=BASELINE_EPOCHS, similar=SIMILAR, unseen=unseen,
         )
         report["targets"] = targets(report, args.skip_baseline)
@@ -325,6 +336,18 @@ def main() -> None:
         print("targets: " + report["targets"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def runner_up_offered(parse: dict) -> str | None:
+    """The topic the answer would offer first as a close second (bot/actions/answer.py's rule)."""
+    top = top1(parse, False)
+    if top in NOT_ANSWERED:
+        return None
+    for item in parse.get("intent_ranking") or []:
+        if item["name"] == top or item["name"] in NOT_ANSWERED:
+            continue
+        return item["name"] if float(item.get("confidence") or 0.0) >= RUNNER_UP_MIN_CONFIDENCE else None
+    return None
 
 
 def write_errors(path: Path, texts: List[str], gold: List[str], parses: List[dict]) -> None:

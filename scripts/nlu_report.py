@@ -39,7 +39,10 @@ def render(report: dict) -> str:
         f"Lowest per-topic recall (ours): {r['min_recall'][0]} {r['min_recall'][1]:.2f}. "
         f"out_of_scope sub-kind (OutOfScopeKindSelector) accuracy: {r['rs_acc']:.3f} on {r['rs_n']} examples; "
         f"the refusal names the sub-kind only at confidence >= {r['rs_named_min']} — "
-        f"{r['rs_named'][0]:.0%} of them, {r['rs_named'][1]:.3f} correct.",
+        f"{r['rs_named'][0]:.0%} of them, {r['rs_named'][1]:.3f} correct. "
+        f"A close second topic (>= {r['runner_up_min']}) is offered first under {r['runner_up'][0]:.1%} of the "
+        f"answers; the right topic is the answer or that first button for **{r['runner_up'][1]:.3f}** of the "
+        "test questions.",
         "",
         f"Targets (top-1 >= 0.95, >= 3 points above baseline, every recall >= 0.85, p95 <= 60 ms): {r['targets']}.",
         "",
