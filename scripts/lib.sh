@@ -104,4 +104,7 @@ ensure_test_services() {
 
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
+  # Without a CJK font every Chinese character renders as a box: the browser tests' layout
+  # checks and screenshots would judge boxes, not the real pages.
+  fc-list :lang=zh 2>/dev/null | grep -q . || apt_install fonts-wqy-microhei
 }

@@ -22,6 +22,12 @@ if [ ! -f "$secret_file" ]; then  # per-checkout random secrets, never committed
 fi
 set -a; source "$secret_file"; set +a
 
+# One stack per checkout: a second `make run` must not take over run.pid (make stop would then
+# lose the running one) nor truncate its logs.
+if [ -f "$RUN/run.pid" ] && kill -0 "$(cat "$RUN/run.pid")" 2>/dev/null; then
+  die "already running (pid $(cat "$RUN/run.pid")); \`make stop\` first, or use another checkout"
+fi
+
 PIDS=()
 cleanup() {  # cleanup <exit status>
   local status="${1:-0}"
@@ -30,24 +36,33 @@ cleanup() {  # cleanup <exit status>
   trap '' INT TERM
   trap - EXIT
   say "stopping"
-  rm -f "$RUN/run.pid"
+  [ "$(cat "$RUN/run.pid" 2>/dev/null)" = "$$" ] && rm -f "$RUN/run.pid"
   for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   exit "$status"
 }
+for port in "$DESK_PORT" "$BOT_PORT" "$ACTION_PORT"; do
+  port_open 127.0.0.1 "$port" && die "port $port is in use (set DESK_PORT/BOT_PORT/ACTION_PORT)"
+done
+
 trap 'cleanup 0' INT TERM
 trap 'cleanup $?' EXIT
 echo $$ > "$RUN/run.pid"   # `make stop` sends TERM here; cleanup stops every server
 
+declare -A CMD CWD PID_OF  # per server: how to (re)start it, and its current pid
 start() {  # start <name> <cwd> <cmd...>: own process group, log in .run/<name>.log
   local name="$1" cwd="$2"; shift 2
-  (cd "$cwd" && exec setsid "$@") >"$RUN/$name.log" 2>&1 &
-  PIDS+=("$!")
+  CMD[$name]="$(printf '%q ' "$@")"; CWD[$name]="$cwd"
+  # Keep the previous run's log (a crash is read after the fact), appended to on restarts.
+  [ -z "${PID_OF[$name]:-}" ] && [ -f "$RUN/$name.log" ] && mv -f "$RUN/$name.log" "$RUN/$name.log.1"
+  (cd "$cwd" && exec setsid "$@") >>"$RUN/$name.log" 2>&1 &
+  PIDS+=("$!"); PID_OF[$name]="$!"
 }
-
-for port in "$DESK_PORT" "$BOT_PORT" "$ACTION_PORT"; do
-  port_open 127.0.0.1 "$port" && die "port $port is in use (set DESK_PORT/BOT_PORT/ACTION_PORT)"
-done
+restart() {  # restart <name>: same command, same log
+  local name="$1"
+  (cd "${CWD[$name]}" && eval "exec setsid ${CMD[$name]}") >>"$RUN/$name.log" 2>&1 &
+  PIDS+=("$!"); PID_OF[$name]="$!"
+}
 
 say "preparing Python environments"
 ensure_envs
@@ -103,6 +118,30 @@ cat >&2 <<EOT
   logs in .run/*.log; Rasa API on 127.0.0.1:$BOT_PORT (token in .run/secrets.env)
 
 EOT
-wait -n "${PIDS[@]}" || true
-say "a process exited unexpectedly; see .run/*.log"
-exit 1
+# Supervision. Without Rasa or the action server the desk still works: it hands every new
+# question to a person (docs/operations.md), so those two are restarted (a few times, with a
+# pause) while the desk stays up. Without the desk or Redis nothing works: stop everything.
+declare -A RESTARTS
+while true; do
+  wait -n "${PID_OF[@]}" 2>/dev/null || true
+  for name in "${!PID_OF[@]}"; do
+    kill -0 "${PID_OF[$name]}" 2>/dev/null && continue
+    case "$name" in
+      rasa|actions)
+        RESTARTS[$name]=$(( ${RESTARTS[$name]:-0} + 1 ))
+        if [ "${RESTARTS[$name]}" -gt 5 ]; then
+          say "$name exited again (see .run/$name.log); not restarting it: the desk hands questions to agents"
+          unset "PID_OF[$name]"
+          continue
+        fi
+        say "$name exited (see .run/$name.log); restarting it (attempt ${RESTARTS[$name]} of 5)"
+        sleep 3
+        restart "$name"
+        ;;
+      *)
+        say "$name exited unexpectedly; stopping everything (see .run/$name.log)"
+        exit 1
+        ;;
+    esac
+  done
+done
