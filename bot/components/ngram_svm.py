@@ -177,10 +177,12 @@ class NgramSvm:
         """Whether the message holds anything the training texts taught.
 
         A Chinese character seen in training is enough. A message without one
-        must contain a Latin or digit token seen in training ("gjj", "sfz",
-        "12345") or full pinyin ("gongjijin"): otherwise its letters only
-        share fragments with abbreviations ("zzzz" with jzz 居住证, "xxxx"
-        with xx 谢谢) and the SVM would answer a keyboard mash with confidence.
+        must contain a Latin or digit token of two or more characters seen in
+        training ("gjj", "sfz", "12345") or full pinyin ("gongjijin"):
+        otherwise its letters only share fragments with abbreviations ("zzzz"
+        with jzz 居住证, "xxxx" with xx 谢谢) and the SVM would answer a
+        keyboard mash with confidence. Single letters and digits do not count:
+        every code fragment has some ("' OR 1=1; --" would read as 再见).
         """
         text = gloss(text)  # an English service term ("passport") counts as its Chinese one
         if any(_CJK.match(ch) and ch in self.known_chars for ch in text):
@@ -188,7 +190,7 @@ class NgramSvm:
         known_latin = getattr(self, "known_latin", None)
         if known_latin is None:  # a model saved before this check existed
             return any(ch.isalnum() and ch in self.known_chars for ch in text)
-        return any(tok in known_latin or split_pinyin(tok) for tok in latin_tokens(text))
+        return any(len(tok) > 1 and (tok in known_latin or split_pinyin(tok)) for tok in latin_tokens(text))
 
     def predict_proba(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> np.ndarray:
         """Probabilities per class; all zeros for a message the model does not

@@ -73,9 +73,11 @@ def test_empty_and_too_long_input(parse):
     assert parse("社保" * 400)["intent"]["name"] == "input_too_long"
 
 
-@pytest.mark.parametrize("text", ["zzzz", "xxxx", "qwerty", "123456789"])
+@pytest.mark.parametrize("text", ["zzzz", "xxxx", "qwerty", "123456789", "' OR 1=1; --",
+                                  "<img src=x onerror=alert(1)>'; DROP TABLE users; --"])
 def test_keyboard_mash_falls_back_instead_of_answering_a_topic(parse, text):
-    # Letters that only share fragments with trained abbreviations (jzz 居住证, xx 谢谢).
+    # Letters that only share fragments with trained abbreviations (jzz 居住证, xx 谢谢), or
+    # code whose only known tokens are single characters (1, x).
     assert parse(text)["intent"]["name"] == "nlu_fallback"
 
 
