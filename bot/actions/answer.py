@@ -26,15 +26,49 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return None
 
 
-def render_topic(kb: KnowledgeBase, topic: Topic, *, district: Optional[str] = None) -> str:
-    lines = [f"【{topic.title}】", topic.summary, f"办理条件：{topic.conditions}", "所需材料："]
-    lines += [f"{i}. {m}" for i, m in enumerate(topic.materials, 1)]
-    lines.append(f"网上办理：{topic.online}")
-    lines.append(f"现场办理：{topic.offline}")
+# What a question asks about, by the words citizens use for it. A question that names an
+# aspect ("要带什么材料", "多久能办好", "收费吗") gets that part of the guide first, so the
+# citizen does not have to find it in the whole entry; the rest of the guide follows.
+ASPECT_CUES = (
+    ("materials", re.compile(r"材料|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|需要什么|要什么证|要哪些证|要啥证")),
+    ("time_limit", re.compile(r"多久|多长时间|几天|几个工作日|多少天|时限|多快|啥时候能|什么时候能|多久能|到账")),
+    ("fee", re.compile(r"收费|多少钱|费用|要钱|花钱|免费|交钱|给钱|几块钱|工本费")),
+    ("online", re.compile(r"网上|线上|在线|手机|app|小程序|公众号|不用跑|不去现场|足不出户|网办")),
+    ("offline", re.compile(r"在哪|哪里办|去哪|到哪|地址|窗口|大厅|现场|怎么去|线下")),
+    ("conditions", re.compile(r"条件|能不能|可不可以|可以吗|能办吗|符合|资格|要求|需要满足")),
+)
+
+
+def asked_aspects(text: str) -> List[str]:
+    """The parts of a guide the question asks about, in the guide's order ([] = a general question)."""
+    text = (text or "").lower()
+    return [name for name, cue in ASPECT_CUES if cue.search(text)]
+
+
+def render_topic(kb: KnowledgeBase, topic: Topic, *, district: Optional[str] = None, question: str = "") -> str:
     branch = (kb.dialogue.get("districts") or {}).get(district or "")
-    if branch:
-        lines.append(f"您提到{district}，也可就近到{branch}办理。")
-    lines.append(f"办理时限：{topic.time_limit.rstrip('。')}；收费：{topic.fee}")
+    sections = {
+        "conditions": [f"办理条件：{topic.conditions}"],
+        "materials": ["所需材料："] + [f"{i}. {m}" for i, m in enumerate(topic.materials, 1)],
+        "online": [f"网上办理：{topic.online}"],
+        "offline": [f"现场办理：{topic.offline}"]
+        + ([f"您提到{district}，也可就近到{branch}办理。"] if branch else []),
+        "time_limit": [f"办理时限：{topic.time_limit}"],
+        "fee": [f"收费：{topic.fee}"],
+    }
+    asked = asked_aspects(question)
+    if len(asked) in (1, 2):  # a focused question; naming three or more is a general one
+        lines = [f"【{topic.title}】"]
+        for name in asked:
+            lines += sections.pop(name)
+        lines += ["", "完整办事指南：", topic.summary]
+    else:
+        lines = [f"【{topic.title}】", topic.summary]
+    for name in ("conditions", "materials", "online", "offline"):
+        lines += sections.pop(name, [])
+    rest = [sections[name][0] for name in ("time_limit", "fee") if name in sections]
+    if rest:
+        lines.append("；".join(line.rstrip("。") for line in rest) + "。")
     lines.append(f"政策依据：{topic.policy}（{topic.effective_date}起施行）。具体以窗口最新要求为准。")
     return "\n".join(lines)
 
@@ -102,7 +136,8 @@ class ActionAnswerTopic(Action):
                 buttons=category_buttons(self.kb, category, first=topic.id),
             )
             return []
-        text = render_topic(self.kb, topic, district=latest_entity(tracker, "district"))
+        text = render_topic(self.kb, topic, district=latest_entity(tracker, "district"),
+                            question=(tracker.latest_message or {}).get("text") or "")
         alternative = runner_up(self.kb, tracker, topic.id)
         if alternative:
             text += "\n" + self.kb.text("runner_up", title=self.kb.topics[alternative].title)

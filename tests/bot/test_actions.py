@@ -40,6 +40,33 @@ def test_answer_topic_renders_from_kb():
     assert events == []
 
 
+@pytest.mark.parametrize("question, first", [
+    ("办护照要带什么材料", "所需材料："),
+    ("护照办下来要多久", "办理时限："),
+    ("护照收费吗", "收费："),  # actions read the text after TextNormalizer (simplified, half-width)
+    ("护照能在手机上办吗", "网上办理："),
+    ("护照去哪里办", "现场办理："),
+])
+def test_a_question_about_one_aspect_gets_that_part_first(question, first):
+    kb = get_kb()
+    topic = kb.topics["huzhao"]
+    [payload], _ = run_action(ActionAnswerTopic(), tracker("huzhao", question))
+    lines = payload["text"].splitlines()
+    assert lines[0] == f"【{topic.title}】"
+    assert lines[1].startswith(first), lines[:3]
+    # Nothing of the guide is lost: the other parts follow.
+    assert topic.summary in payload["text"] and all(m in payload["text"] for m in topic.materials)
+    for part in ("办理条件：", "网上办理：", "现场办理：", "办理时限：", "收费：", "政策依据："):
+        assert payload["text"].count(part) == 1, part
+
+
+def test_a_general_question_gets_the_guide_in_its_usual_order():
+    topic = get_kb().topics["huzhao"]
+    for question in ("护照怎么办", "护照的条件、材料、费用、时限都说一下"):
+        [payload], _ = run_action(ActionAnswerTopic(), tracker("huzhao", question))
+        assert payload["text"].splitlines()[:2] == [f"【{topic.title}】", topic.summary], question
+
+
 def test_a_close_second_topic_is_offered_first_under_the_answer():
     kb = get_kb()
     ranking = [("yibao_baoxiao", 0.55), ("greet", 0.3), ("yibao_yidi", 0.35), ("yibao_menman", 0.05)]
