@@ -33,7 +33,7 @@
     if (!this.handedOff && m.sender !== "agent") who.appendChild(el("span", "tag", "机器人阶段"));
     if (m.private) who.appendChild(el("span", "tag", "内部备注"));
     if (m.sender === "citizen" && m.read) who.appendChild(el("span", "tag", "已读"));
-    if (meta.topic) who.appendChild(el("span", "tag", "主题 " + meta.topic));
+    if (meta.topic) who.appendChild(el("span", "tag", "主题 " + (m.topic_label || meta.topic)));
     node.appendChild(who);
     var body = el("div", "body");
     var att = m.attachment;
