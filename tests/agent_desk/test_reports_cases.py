@@ -62,6 +62,7 @@ async def test_case_export_is_excel_ready_masked_and_audited(api, plain_desk, de
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"] and "filename*=UTF-8''" in r.headers["content-disposition"]
     assert r.content.startswith("\ufeff".encode())
+    assert "content-length" not in r.headers  # streamed, not built in memory first
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0] == ["受理编号", "渠道", "状态", "转人工时间", "接入时间", "办结时间", "坐席", "咨询主题",
                        "转人工原因", "评价", "市民意见", "整改状态", "整改说明"]
