@@ -161,6 +161,7 @@
       }
     };
     document.addEventListener("visibilitychange", markRead);
+    window.addEventListener("hashchange", openFromLink);
     document.querySelectorAll(".tab").forEach(function (b) { b.onclick = function () { tab = b.dataset.tab; selectTab(); }; });
     $("logout").onclick = Desk.logout;
   }
@@ -172,6 +173,20 @@
       if (current && current.id === id) { current = cases.get(id); showHead(); }
       renderList();
     }).catch(function () {});
+  }
+
+  /* /agent#case=<id> (the reports page links tracking numbers here): open that case. */
+  function openFromLink() {
+    var m = /^#case=(\d+)$/.exec(location.hash);
+    if (!m) return;
+    var id = Number(m[1]);
+    Desk.api("GET", "/api/cases/" + id).then(function (d) {
+      upsert(d.case);
+      var c = cases.get(id), me = Desk.user;
+      if (c.status === "assigned") tab = c.agent_id === me.id ? "mine" : (me.role === "manager" ? "assigned" : tab);
+      else tab = c.status;
+      selectTab(); openCase(id);
+    }).catch(function (e) { $("conv-empty").textContent = "无法打开工单：" + e.message; });
   }
 
   function selectTab() {
@@ -219,6 +234,7 @@
       $("logout").hidden = false; $("workspace").hidden = false;
       if (user.role === "manager") document.querySelectorAll(".manager-only").forEach(function (n) { n.hidden = false; });
       connect();
+      openFromLink();
     }).catch(function (e) { document.querySelector(".login-error").textContent = e.message; });
   });
 })();
