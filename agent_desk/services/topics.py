@@ -7,6 +7,7 @@ renamed everywhere at once. They are read on first use, not at import.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -66,21 +67,33 @@ def topic_label(topic: str | None) -> str | None:
     return knowledge_titles().get(topic) or DIALOGUE_LABELS.get(topic) or topic
 
 
+# conversation id -> its last knowledge topic (or None). Only asked for conversations that were
+# handed off, and the bot never speaks in one again after that, so an answer never changes;
+# the workspace asks for the same few hundred cases on every queue change.
+_known: OrderedDict[int, str | None] = OrderedDict()
+KNOWN_MAX = 50_000
+
+
 async def last_knowledge_topics(session: AsyncSession, conversation_ids: Iterable[int]) -> dict[int, str]:
-    """Per conversation, the knowledge topic the bot last answered (from the stored replies).
+    """Per handed-off conversation, the knowledge topic the bot last answered (from the stored replies).
 
     A case's own ``topic`` is the conversation's last reply topic, which is often the handoff
     or goodbye intent; the question the citizen came with is the last knowledge topic.
     """
     ids = sorted(set(conversation_ids))
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), 500):
+    missing = [i for i in ids if i not in _known]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        found: dict[int, str | None] = dict.fromkeys(chunk)
         rows = await session.execute(
             select(Message.conversation_id, Message.payload)
-            .where(Message.conversation_id.in_(ids[start:start + 500]), Message.sender == "bot")
+            .where(Message.conversation_id.in_(chunk), Message.sender == "bot")
             .order_by(Message.id))
         for conversation_id, payload in rows:
             topic = ((payload or {}).get("metadata") or {}).get("topic")
             if isinstance(topic, str) and is_knowledge_topic(topic):
                 found[conversation_id] = topic
-    return found
+        _known.update(found)
+    while len(_known) > KNOWN_MAX:
+        _known.popitem(last=False)
+    return {i: t for i in ids if (t := _known.get(i)) is not None}
