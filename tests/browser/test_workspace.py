@@ -53,6 +53,8 @@ def test_header_keeps_the_citizen_through_accept_close_and_shows_the_rating(  # 
     desk.locator(".case-item", has_text=tracking).click()
     desk.locator("#conv-rating", has_text="不满意").wait_for()
     assert desk.locator(".case-item", has_text=tracking).locator(".rating-tag").inner_text() == "不满意"
+    desk.locator("#transcript .msg.system", has_text="请您对本次服务进行评价").wait_for()
+    desk.locator("#transcript .msg.citizen", has_text="（提交了评价）不满意：等待时间太长").wait_for()
     desk.screenshot(path=str(artifacts / "workspace-1366-closed-rated.png"))
 
 

@@ -32,12 +32,13 @@
       li.appendChild(row);
       var row2 = el("div", "row muted");
       row2.appendChild(el("span", null, (c.citizen ? c.citizen.name : "市民") + " · " + (Desk.REASONS[c.reason] || c.reason)));
-      row2.appendChild(el("span", null, c.status === "queued" && c.queue_position ? "第" + c.queue_position + "位" :
-        c.agent_name || Desk.fmtTime(c.created_at)));
-      if (unread.get(c.id)) row2.appendChild(el("span", "unread", String(unread.get(c.id))));
+      var side = el("span", "side", c.status === "queued" && c.queue_position ? "第" + c.queue_position + "位" :
+        c.agent_name || Desk.fmtTime(c.created_at));
       if (c.status === "closed" && c.rating) {
-        row2.appendChild(el("span", "rating-tag" + (c.rating.score <= 2 ? " bad" : ""), c.rating.label));
+        side.appendChild(el("span", "rating-tag" + (c.rating.score <= 2 ? " bad" : ""), c.rating.label));
       }
+      row2.appendChild(side);
+      if (unread.get(c.id)) row2.appendChild(el("span", "unread", String(unread.get(c.id))));
       li.appendChild(row2);
       li.onclick = function () { openCase(c.id); };
       li.onkeydown = function (ev) { if (ev.key === "Enter") openCase(c.id); };
