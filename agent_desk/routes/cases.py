@@ -3,18 +3,45 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request, json
 from sanic.exceptions import BadRequest, NotFound
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import queue
-from ..models import Case, CaseStatus, Citizen, Conversation, Message, User, utcnow
+from ..models import Case, CaseStatus, Citizen, Conversation, Message, Rating, User, utcnow
 from ..services import audit
 from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
+from ..services.topics import is_knowledge_topic, last_knowledge_topics
 from .common import bool_field, client_ip, current_user, desk, json_body, parse_count, parse_id, str_field
 
 bp = Blueprint("cases", url_prefix="/api/cases")
 STAFF = ("agent", "manager")
+CLOSED_SHOWN = 200  # the 已结束 tab shows the most recently closed cases
+
+
+def _with_people() -> Select[Case, Citizen, User, Rating]:
+    """A case with its citizen, its own agent (not whoever acted on it) and its rating."""
+    return (select(Case, Citizen, User, Rating).join(Citizen, Citizen.id == Case.citizen_id)
+            .outerjoin(User, User.id == Case.agent_id).outerjoin(Rating, Rating.case_id == Case.id))
+
+
+async def _views(session: AsyncSession, rows: list, positions: dict[int, int]) -> list[dict]:  # type: ignore[type-arg]
+    topics = await last_knowledge_topics(
+        session, [c.conversation_id for c, *_ in rows if not is_knowledge_topic(c.topic)])
+    return [case_view(c, citizen=z, agent=a, rating=r, position=positions.get(c.id),
+                      knowledge_topic=topics.get(c.conversation_id)) for c, z, a, r in rows]
+
+
+async def _view_of(request: Request, case_id: int) -> dict:  # type: ignore[type-arg]
+    ctx = desk(request)
+    async with ctx.sessions() as session:
+        row = (await session.execute(_with_people().where(Case.id == case_id))).one_or_none()
+        if row is None:
+            raise NotFound("工单不存在")
+        case = row[0]
+        pos = await queue.position(ctx.redis, ctx.keys, case_id=case_id) if case.status == CaseStatus.queued else None
+        return (await _views(session, [tuple(row)], {case_id: pos} if pos else {}))[0]
 
 
 @bp.get("/")
@@ -23,31 +50,26 @@ async def list_cases(request: Request):  # type: ignore[no-untyped-def]
     ctx = desk(request)
     status = request.args.get("status", "queued")
     async with ctx.sessions() as session:
-        stmt = select(Case, Citizen, User).join(Citizen, Citizen.id == Case.citizen_id).outerjoin(
-            User, User.id == Case.agent_id)
+        stmt = _with_people()
         if status == "mine":
             stmt = stmt.where(Case.agent_id == user.id, Case.status == CaseStatus.assigned)
         elif status in {s.value for s in CaseStatus}:
             stmt = stmt.where(Case.status == CaseStatus(status))
         else:
             raise BadRequest("status 取值应为 queued / assigned / closed / mine")
-        rows = (await session.execute(stmt.order_by(Case.created_at).limit(500))).all()
-    order = {cid: i + 1 for i, cid in enumerate(await queue.waiting_ids(ctx.redis, ctx.keys))}
-    return json({"cases": [case_view(c, citizen=z, agent=a, position=order.get(c.id)) for c, z, a in rows]})
+        if status == CaseStatus.closed.value:
+            stmt = stmt.order_by(Case.closed_at.desc(), Case.id.desc()).limit(CLOSED_SHOWN)
+        else:
+            stmt = stmt.order_by(Case.created_at).limit(500)
+        rows = [tuple(r) for r in (await session.execute(stmt)).all()]
+        order = {cid: i + 1 for i, cid in enumerate(await queue.waiting_ids(ctx.redis, ctx.keys))}
+        return json({"cases": await _views(session, rows, order)})
 
 
 @bp.get("/<case_id>")
 async def get_case(request: Request, case_id: str):  # type: ignore[no-untyped-def]
     await current_user(request, *STAFF)
-    ctx = desk(request)
-    async with ctx.sessions() as session:
-        case = await session.get(Case, parse_id(case_id, "工单"))
-        if case is None:
-            raise NotFound("工单不存在")
-        citizen = await session.get(Citizen, case.citizen_id)
-        agent = await session.get(User, case.agent_id) if case.agent_id else None
-    pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
-    return json({"case": case_view(case, citizen=citizen, agent=agent, position=pos)})
+    return json({"case": await _view_of(request, parse_id(case_id, "工单"))})
 
 
 @bp.get("/<case_id>/messages")
@@ -74,7 +96,7 @@ async def accept(request: Request, case_id: str):  # type: ignore[no-untyped-def
         case = await accept_case(desk(request), case_id=parse_id(case_id, "工单"), agent=user, ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"case": case_view(case, agent=user)})
+    return json({"case": await _view_of(request, case.id)})
 
 
 @bp.post("/<case_id>/messages")
@@ -127,7 +149,7 @@ async def close(request: Request, case_id: str):  # type: ignore[no-untyped-def]
                                 note=str_field(body, "note"), ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"case": case_view(case, agent=user)})
+    return json({"case": await _view_of(request, case.id)})
 
 
 @bp.post("/<case_id>/typing")

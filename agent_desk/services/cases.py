@@ -20,12 +20,14 @@ from ..models import (
     Citizen,
     Conversation,
     ConversationStatus,
+    Rating,
     User,
     utcnow,
 )
 from . import audit
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
+from .topics import is_knowledge_topic, topic_title
 from .tracking import next_tracking_no
 
 log = logging.getLogger("desk.cases")
@@ -46,7 +48,16 @@ class Opened:
 
 
 def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None = None,
-              position: int | None = None) -> dict[str, Any]:
+              position: int | None = None, knowledge_topic: str | None = None,
+              rating: Rating | None = None) -> dict[str, Any]:
+    """A case as staff browsers see it.
+
+    ``agent`` is named only when it is the case's own agent: the caller often passes whoever
+    acted (a manager closing a queued case is not the agent who served it).
+    ``knowledge_topic`` is the last knowledge topic of the conversation (see
+    ``topics.last_knowledge_topics``), used when the case's own topic is a dialogue intent.
+    """
+    shown_topic = case.topic if is_knowledge_topic(case.topic) else knowledge_topic
     return {
         "id": case.id,
         "tracking_no": case.tracking_no,
@@ -56,8 +67,9 @@ def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None 
         "status_label": CASE_STATUS_LABELS[case.status],
         "reason": case.reason,
         "topic": case.topic,
+        "topic_title": topic_title(shown_topic),
         "agent_id": case.agent_id,
-        "agent_name": agent.display_name if agent else None,
+        "agent_name": agent.display_name if agent is not None and agent.id == case.agent_id else None,
         "citizen": {"id": citizen.id, "name": citizen.display_name or f"市民{citizen.id}",
                     "channel": citizen.channel} if citizen else None,
         "queue_position": position,
@@ -65,6 +77,7 @@ def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None 
         "assigned_at": case.assigned_at.isoformat() if case.assigned_at else None,
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "updated_at": case.updated_at.isoformat(),
+        "rating": {"score": rating.score, "label": rating.label, "comment": rating.comment} if rating else None,
     }
 
 

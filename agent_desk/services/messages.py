@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import OutboundMessage
 
 from ..models import Conversation, Message
+from .topics import topic_label
 
 
 async def store_message(
@@ -55,6 +56,7 @@ async def store_outbound(session: AsyncSession, *, conversation: Conversation, o
 def serialize(msg: Message) -> dict[str, Any]:
     """The one JSON shape of a message for agents, managers and history APIs."""
     payload = msg.payload or {}
+    metadata = payload.get("metadata") or {}
     return {
         "id": msg.id,
         "conversation_id": msg.conversation_id,
@@ -63,7 +65,9 @@ def serialize(msg: Message) -> dict[str, Any]:
         "text": msg.text,
         "buttons": payload.get("buttons", []),
         "attachment": payload.get("attachment"),
-        "metadata": payload.get("metadata", {}),
+        "metadata": metadata,
+        # a reply's topic as staff read it (title, or a label for the bot's dialogue intents)
+        "topic_label": topic_label(metadata.get("topic")) if isinstance(metadata, dict) else None,
         "private": msg.private,
         "delivery": msg.delivery,
         "delivery_error": msg.delivery_error,

@@ -4,6 +4,7 @@
   var Desk = (window.Desk = window.Desk || {});
   var el = Desk.el;
   var WHO = { citizen: "市民", bot: "智能客服", system: "系统", agent: "坐席" };
+  var RATING = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 
   function T(container) { this.c = container; this.ids = new Set(); this.handedOff = false; }
 
@@ -12,7 +13,12 @@
   T.prototype.citizenText = function (m) {
     var meta = m.metadata || {};
     if (m.text === "/human_handoff") return "（点击了“转人工”）";
-    if (/^\/rate\{/.test(m.text)) return "（提交了评价）" + m.text.slice(5);
+    if (/^\/rate\{/.test(m.text)) {
+      try {
+        var r = JSON.parse(m.text.slice(5));
+        return "（提交了评价）" + (RATING[r.score] || r.score) + (r.comment ? "：" + r.comment : "");
+      } catch (e) { return "（提交了评价）" + m.text.slice(5); }
+    }
     return meta.display_text || m.text;
   };
 
@@ -33,7 +39,7 @@
     if (!this.handedOff && m.sender !== "agent") who.appendChild(el("span", "tag", "机器人阶段"));
     if (m.private) who.appendChild(el("span", "tag", "内部备注"));
     if (m.sender === "citizen" && m.read) who.appendChild(el("span", "tag", "已读"));
-    if (meta.topic) who.appendChild(el("span", "tag", "主题 " + meta.topic));
+    if (meta.topic) who.appendChild(el("span", "tag", "主题 " + (m.topic_label || meta.topic)));
     node.appendChild(who);
     var body = el("div", "body");
     var att = m.attachment;

@@ -32,8 +32,12 @@
       li.appendChild(row);
       var row2 = el("div", "row muted");
       row2.appendChild(el("span", null, (c.citizen ? c.citizen.name : "市民") + " · " + (Desk.REASONS[c.reason] || c.reason)));
-      row2.appendChild(el("span", null, c.status === "queued" && c.queue_position ? "第" + c.queue_position + "位" :
-        c.agent_name || Desk.fmtTime(c.created_at)));
+      var side = el("span", "side", c.status === "queued" && c.queue_position ? "第" + c.queue_position + "位" :
+        c.agent_name || Desk.fmtTime(c.created_at));
+      if (c.status === "closed" && c.rating) {
+        side.appendChild(el("span", "rating-tag" + (c.rating.score <= 2 ? " bad" : ""), c.rating.label));
+      }
+      row2.appendChild(side);
       if (unread.get(c.id)) row2.appendChild(el("span", "unread", String(unread.get(c.id))));
       li.appendChild(row2);
       li.onclick = function () { openCase(c.id); };
@@ -42,7 +46,15 @@
     });
   }
 
-  function upsert(c) { if (!c) return; var old = cases.get(c.id) || {}; cases.set(c.id, Object.assign({}, old, c)); }
+  /* Live events carry a partial view of a case (e.g. case_closed has no rating, a manager's close
+     names no agent): what is known about its citizen, agent, topic and rating is kept. */
+  var STICKY = ["citizen", "agent_name", "topic_title", "rating"];
+  function upsert(c) {
+    if (!c) return;
+    var merged = Object.assign({}, cases.get(c.id) || {}, c), old = cases.get(c.id);
+    if (old) STICKY.forEach(function (k) { if (c[k] == null && old[k] != null) merged[k] = old[k]; });
+    cases.set(c.id, merged);
+  }
 
   function load() {
     var kinds = ["queued", "mine", "closed"].concat(Desk.user.role === "manager" ? ["assigned"] : []);
@@ -55,9 +67,14 @@
     var c = current;
     $("conv-title").textContent = "工单 " + c.tracking_no + " · " + c.status_label;
     $("conv-meta").textContent = "渠道：" + (Desk.CHANNELS[c.channel] || c.channel) + "　市民：" + (c.citizen ? c.citizen.name : "")
-      + "　转人工原因：" + (Desk.REASONS[c.reason] || c.reason) + (c.topic ? "　主题：" + c.topic : "")
+      + "　转人工原因：" + (Desk.REASONS[c.reason] || c.reason) + (c.topic_title ? "　主题：" + c.topic_title : "")
       + (c.agent_name ? "　坐席：" + c.agent_name : "");
     $("conv-meta").dataset.channel = c.channel;
+    var r = $("conv-rating");
+    r.hidden = c.status !== "closed";
+    r.className = "conv-rating" + (c.rating && c.rating.score <= 2 ? " bad" : "");
+    r.textContent = !c.rating ? "市民尚未评价" :
+      "市民评价：" + c.rating.label + (c.rating.comment ? "　意见：" + c.rating.comment : "");
     var mine = c.status === "assigned" && c.agent_id === Desk.user.id;
     $("accept").hidden = c.status !== "queued";
     $("close-open").hidden = c.status === "closed" || (!mine && Desk.user.role !== "manager");
@@ -108,7 +125,7 @@
     $("accept").onclick = function () {
       var id = current.id;
       Desk.api("POST", "/api/cases/" + id + "/accept").then(function (d) {
-        upsert(Object.assign({}, d.case, { agent_id: Desk.user.id, agent_name: Desk.user.display_name }));
+        upsert(d.case);
         tab = "mine"; selectTab(); openCase(id);
       }).catch(function (e) {
         $("conv-error").textContent = e.status === 409 ? "该工单已被其他客服接入或已结束。" : e.message;
@@ -145,8 +162,32 @@
       }
     };
     document.addEventListener("visibilitychange", markRead);
+    window.addEventListener("hashchange", openFromLink);
     document.querySelectorAll(".tab").forEach(function (b) { b.onclick = function () { tab = b.dataset.tab; selectTab(); }; });
     $("logout").onclick = Desk.logout;
+  }
+
+  /* Re-read one case from the server (its rating, after the citizen rated). */
+  function refresh(id) {
+    return Desk.api("GET", "/api/cases/" + id).then(function (d) {
+      upsert(d.case);
+      if (current && current.id === id) { current = cases.get(id); showHead(); }
+      renderList();
+    }).catch(function () {});
+  }
+
+  /* /agent#case=<id> (the reports page links tracking numbers here): open that case. */
+  function openFromLink() {
+    var m = /^#case=(\d+)$/.exec(location.hash);
+    if (!m) return;
+    var id = Number(m[1]);
+    Desk.api("GET", "/api/cases/" + id).then(function (d) {
+      upsert(d.case);
+      var c = cases.get(id), me = Desk.user;
+      if (c.status === "assigned") tab = c.agent_id === me.id ? "mine" : (me.role === "manager" ? "assigned" : tab);
+      else tab = c.status;
+      selectTab(); openCase(id);
+    }).catch(function (e) { $("conv-empty").textContent = "无法打开工单：" + e.message; });
   }
 
   function selectTab() {
@@ -182,6 +223,7 @@
         $("conv-error").textContent = "";
         transcript.c.appendChild(el("div", "divider", "市民已评价：" + d.score + " 分"));
       }
+      refresh(d.case_id);
     });
   }
 
@@ -193,6 +235,7 @@
       $("logout").hidden = false; $("workspace").hidden = false;
       if (user.role === "manager") document.querySelectorAll(".manager-only").forEach(function (n) { n.hidden = false; });
       connect();
+      openFromLink();
     }).catch(function (e) { document.querySelector(".login-error").textContent = e.message; });
   });
 })();

@@ -1,4 +1,5 @@
-/* Manager reports: date range → summary API → cards, SVG chart, CSV export (built here from the same data). */
+/* Manager reports: date range → summary API → cards, SVG chart, summary CSV (built here from the same data);
+   the follow-up and case tables are in tables.js. */
 (function () {
   "use strict";
   var Desk = window.Desk, $ = function (id) { return document.getElementById(id); };
@@ -18,6 +19,7 @@
     $("n-ratings").textContent = r.total || 0;
     $("n-average").textContent = r.average_score == null ? "–" : Number(r.average_score).toFixed(2);
     $("n-satisfaction").textContent = pct(r.satisfaction_rate);
+    $("n-pending").textContent = r.rectification_pending == null ? "–" : r.rectification_pending;
     Desk.barChart($("chart"), (r.distribution || []).slice().sort(function (a, b) { return b.score - a.score; }));
     var tb = $("reasons"); tb.textContent = "";
     var reasons = data.handoff_reasons || {};
@@ -35,7 +37,10 @@
   function query() {
     $("report-error").textContent = "";
     var q = "?from=" + $("from").value + "&to=" + $("to").value;
-    return Desk.api("GET", "/api/reports/summary" + q).then(show).catch(function (e) { $("report-error").textContent = e.message; });
+    return Desk.api("GET", "/api/reports/summary" + q).then(function (data) {
+      show(data);
+      return Desk.reportTables.loadCases($("from").value, $("to").value, false);
+    }).catch(function (e) { $("report-error").textContent = e.message; });
   }
 
   function csvCell(v) { var s = v == null ? "" : String(v); return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; }
@@ -67,6 +72,7 @@
     Desk.requireLogin(["manager"]).then(function (user) {
       $("me").textContent = user.display_name;
       $("logout").hidden = false; $("report").hidden = false;
+      Desk.reportTables.init();
       query();
     }).catch(function (e) {
       $("login").hidden = false;

@@ -1,0 +1,106 @@
+"""The agent workspace in Chromium: the case header through accept, close and rating; layout at
+a phone's width and on a 1366 px laptop."""
+from __future__ import annotations
+
+import pytest
+
+from .agent_api import AgentApi
+from .widget_page import hand_off, open_widget
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#login button[type=submit]")
+
+
+def test_header_keeps_the_citizen_through_accept_close_and_shows_the_rating(  # type: ignore[no-untyped-def]
+        context, web_desk, demo_users, artifacts):
+    citizen = open_widget(context, web_desk.url)
+    tracking = hand_off(citizen)
+    desk = context.new_page()
+    desk.set_viewport_size({"width": 1366, "height": 768})
+    _login(desk, f"{web_desk.url}/agent", "agent", demo_users["agent"])
+    desk.locator(".case-item", has_text=tracking).click()
+    meta = desk.locator("#conv-meta")
+    meta.filter(has_text="市民：市民").wait_for()
+    name = meta.inner_text().split("市民：")[1].split("\u3000")[0]
+    assert name.startswith("市民")
+
+    desk.click("#accept")
+    desk.locator("#conv-title", has_text="人工客服处理中").wait_for()
+    assert f"市民：{name}" in meta.inner_text() and "坐席：王晓明" in meta.inner_text()
+
+    desk.click("#close-open")
+    desk.click("#close-form button[type=submit]")
+    desk.locator("#conv-title", has_text="已办结").wait_for()
+    assert f"市民：{name}" in meta.inner_text() and "坐席：王晓明" in meta.inner_text()
+    desk.locator("#conv-rating", has_text="尚未评价").wait_for()
+
+    card = citizen.locator(".zw-rating").last
+    card.locator("button[data-score='2']").click()
+    card.locator("textarea").fill("等待时间太长")
+    card.locator(".zw-btn-primary").click()
+    desk.locator("#conv-rating", has_text="不满意").wait_for()
+    assert "等待时间太长" in desk.inner_text("#conv-rating")
+
+    # Opened again later from the 已结束 tab: the rating is still there.
+    desk.reload()
+    desk.click(".tab[data-tab=closed]")
+    desk.locator(".case-item", has_text=tracking).click()
+    desk.locator("#conv-rating", has_text="不满意").wait_for()
+    assert desk.locator(".case-item", has_text=tracking).locator(".rating-tag").inner_text() == "不满意"
+    desk.locator("#transcript .msg.system", has_text="请您对本次服务进行评价").wait_for()
+    desk.locator("#transcript .msg.citizen", has_text="（提交了评价）不满意：等待时间太长").wait_for()
+    desk.screenshot(path=str(artifacts / "workspace-1366-closed-rated.png"))
+
+
+def test_manager_closing_a_queued_case_is_not_shown_as_its_agent(context, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    citizen = open_widget(context, web_desk.url)
+    tracking = hand_off(citizen)
+    desk = context.new_page()
+    _login(desk, f"{web_desk.url}/agent", "manager", demo_users["manager"])
+    desk.locator(".case-item", has_text=tracking).click()
+    desk.click("#close-open")
+    desk.click("#close-form button[type=submit]")
+    desk.locator("#conv-title", has_text="已办结").wait_for()
+    assert "坐席：" not in desk.inner_text("#conv-meta")
+    assert "市民：市民" in desk.inner_text("#conv-meta")
+
+
+def _tab_lines(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    return page.evaluate("""() => [...document.querySelectorAll('.tab')].filter(t => !t.hidden).map(t => {
+        const r = t.getBoundingClientRect(), lh = parseFloat(getComputedStyle(t).lineHeight);
+        return { text: t.innerText, top: r.top, lines: Math.round((t.scrollHeight - 20) / lh),
+                 overflow: t.scrollWidth > t.clientWidth + 1 }; })""")
+
+
+def test_layout_on_a_laptop_and_on_a_phone(context, web_desk, demo_users, artifacts):  # type: ignore[no-untyped-def]
+    citizen = open_widget(context, web_desk.url)
+    tracking = hand_off(citizen)
+    citizen.fill("#zw-input", "我的社保卡丢了，需要补办，请问要带什么材料？")
+    citizen.press("#zw-input", "Enter")
+    manager = AgentApi(web_desk.url, web_desk.login("manager", demo_users["manager"]))
+    manager.case_by_tracking(tracking)
+
+    desk = context.new_page()
+    desk.set_viewport_size({"width": 1366, "height": 768})
+    _login(desk, f"{web_desk.url}/agent", "manager", demo_users["manager"])
+    desk.locator(".case-item", has_text=tracking).click()
+    desk.locator("#transcript .msg.citizen", has_text="社保卡").wait_for()
+    tabs = _tab_lines(desk)
+    assert len(tabs) == 4 and len({t["top"] for t in tabs}) == 1, tabs
+    assert all(t["lines"] == 1 and not t["overflow"] for t in tabs), tabs
+    desk.screenshot(path=str(artifacts / "workspace-1366-manager.png"))
+
+    desk.set_viewport_size({"width": 390, "height": 844})
+    desk.locator("#transcript .msg.citizen", has_text="社保卡").wait_for()
+    widths = desk.evaluate("""() => ({ conv: document.querySelector('#conv').getBoundingClientRect().width,
+        transcript: document.querySelector('#transcript').getBoundingClientRect().height,
+        page: document.documentElement.scrollWidth })""")
+    assert widths["conv"] >= 370 and widths["page"] <= 390, widths
+    assert widths["transcript"] >= 200, widths
+    desk.screenshot(path=str(artifacts / "workspace-390.png"), full_page=True)
