@@ -33,7 +33,7 @@ from ..models import Case, Citizen, Conversation, ConversationStatus, Message, u
 from .cases import announce_opened, case_view, open_case
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
-from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_latest_case
+from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
 
 log = logging.getLogger("desk.router")
 
@@ -124,20 +124,23 @@ async def offered_titles(session: AsyncSession, *, citizen_id: int, payload: str
     return titles + [b.title for b in STANDING_BUTTONS if b.payload == payload]
 
 
-async def citizen_metadata(session: AsyncSession, *, citizen: Citizen, msg: InboundMessage,
-                           text: str) -> dict[str, object]:
+async def citizen_metadata(session: AsyncSession, *, citizen: Citizen, msg: InboundMessage, text: str,
+                           rating: RatingRequest | None) -> dict[str, object]:
     """The metadata stored with a citizen's message (and forwarded to Rasa).
 
     Only known keys survive. ``display_text`` is what agents and the citizen's other tabs show
-    instead of the text, so it is never taken on a client's word: a button payload shows a
-    button's title only if the desk offered that button to this citizen (the claimed title if
-    it is one of them, else the latest one); typed text is shown as typed.
+    instead of the text, so it is never taken on a client's word: a rating reads as the desk
+    words it; a button payload shows a button's title only if the desk offered that button to
+    this citizen (the claimed title if it is one of them, else the latest one); typed text is
+    shown as typed.
     """
     meta = {k: v for k, v in msg.metadata.items() if k in INBOUND_METADATA_KEYS}
     claimed = clean_display_text(meta.pop("display_text", None))
     payload = text.strip()
     display: str | None = None
-    if msg.kind == "text" and payload.startswith("/") and len(payload) <= 2000:
+    if rating is not None:
+        display = rating_display(rating)
+    elif msg.kind == "text" and payload.startswith("/") and len(payload) <= 2000:
         titles = await offered_titles(session, citizen_id=citizen.id, payload=payload)
         if claimed is not None:
             display = claimed if claimed in titles else None
@@ -152,9 +155,11 @@ async def citizen_metadata(session: AsyncSession, *, citizen: Citizen, msg: Inbo
 
 async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
     raw = safe_text(msg.text or "")
+    # The normalised text is for deciding what the message is; what the citizen wrote is kept
+    # as written (the stored text, a rating's comment).
     norm = normalize_text(raw, max_len=ctx.settings.max_message_chars)
     is_rate_payload = msg.kind == "text" and norm.text.startswith(RATE_PREFIX)
-    rating = parse_rate_payload(norm.text) if is_rate_payload else None
+    rating = (parse_rate_payload(raw) or parse_rate_payload(norm.text)) if is_rate_payload else None
 
     async with ctx.sessions() as session:
         citizen = await get_or_create_citizen(session, channel=msg.channel, external_id=msg.external_user_id)
@@ -168,7 +173,7 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
                 session, citizen=citizen)
         else:
             conv = await open_conversation(session, citizen=citizen)
-        meta = await citizen_metadata(session, citizen=citizen, msg=msg, text=raw)
+        meta = await citizen_metadata(session, citizen=citizen, msg=msg, text=raw, rating=rating)
         stored = await store_message(
             session, conversation=conv, sender="citizen", kind=msg.kind, text=raw[:HARD_MAX_STORED_CHARS],
             payload={"normalized": norm.text, "too_long": norm.too_long, **msg.payload,
@@ -228,14 +233,17 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
                               metadata={"event": "rating_rejected"})
         await _say(ctx, session, citizen=citizen, conv=conv, out=out)
         return
+    meta: dict[str, object]
     try:
-        case, stored = await rate_latest_case(session, citizen=citizen, request=rating)
-        text = f"感谢您的评价（{stored.label}）！"
+        case, stored = await rate_case(session, citizen=citizen, request=rating)
+        text = f"感谢您的评价（{stored.label}，受理编号 {case.tracking_no}）！"
         if stored.rectification == "pending":
             text += "我们会认真核查并整改，工作人员将尽快与您联系。"
         meta = {"event": "rated", "case": case.tracking_no, "score": stored.score}
     except RatingError as exc:
         text, meta, case = str(exc), {"event": "rating_rejected"}, None
+        if exc.case:
+            meta["case"] = exc.case
     out = OutboundMessage(sender="system", text=text, metadata=meta)
     await _say(ctx, session, citizen=citizen, conv=conv, out=out)
     if case is not None:

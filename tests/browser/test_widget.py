@@ -114,6 +114,8 @@ def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_user
     page.locator(".zw-from-system", has_text="感谢您的评价").wait_for()
     rated = [m for m in agent.messages(case["id"]) if m["sender"] == "citizen" and m["text"].startswith("/rate")]
     assert rated and '"score":4' in rated[-1]["text"].replace(" ", "")
+    assert f'"case":"{tracking}"' in rated[-1]["text"].replace(" ", "")  # the card names its case
+    assert rated[-1]["metadata"]["display_text"] == "评价：满意，讲解清楚"
 
 
 def test_upload_image_and_reject_fake(context, web_desk, demo_users, tmp_path):  # type: ignore[no-untyped-def]

@@ -76,7 +76,9 @@
     var submit = el("button", "zw-btn zw-btn-primary", "提交评价"); submit.type = "button"; submit.disabled = true;
     submit.onclick = function () {
       if (!chosen) return;
-      var payload = { score: chosen.score };
+      var payload = {};  // the case first: the desk rates exactly the case this card is about
+      if (box.dataset.case) payload["case"] = box.dataset.case;
+      payload.score = chosen.score;
       if (ta.value.trim()) payload.comment = ta.value.trim();
       ZW.chat.send("/rate" + JSON.stringify(payload), "评价：" + chosen.label + (payload.comment ? "，" + payload.comment : ""));
       disableCard(box, "已提交评价，谢谢！");
