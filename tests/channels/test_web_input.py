@@ -2,7 +2,8 @@
 
 What it attaches to ``user_uttered`` (Rasa's ``metadata``) cannot change what agents see: only
 known keys are kept, a pressed button's title only if the desk offered that button, the desk's
-own keys (topic, event, sender, ...) never, and no more than 2 KB of it.
+own keys (topic, event, sender, ...) never, and no more than 2 KB of it. Phone numbers typed
+with full-width digits are the same numbers.
 
 Real desk process (bot unreachable, so every question is handed to a person), PostgreSQL, Redis;
 the agent's view is read through the agent HTTP API.
@@ -169,3 +170,15 @@ def test_widget_welcome_buttons_are_standing_buttons() -> None:
     assert set(offered) <= standing
     assert ("转人工", "/human_handoff") in standing  # the widget's 转人工 key
 
+
+async def test_full_width_phone_number_is_accepted_for_verification(meta_desk: Desk) -> None:
+    c = await connect(meta_desk.url)
+    try:
+        sent = await c.sio.call("phone_code_request", {"phone": "１３９１２３４５６７８"})
+        assert sent == {"ok": True, "phone": "139****5678"}
+        line = next(json.loads(x) for x in reversed(meta_desk.log.read_text().splitlines())
+                    if "dev SMS verification code" in x)
+        ok = await c.sio.call("phone_verify", {"phone": "１３９１２３４５６７８", "code": line["code"]})
+        assert ok["ok"] and ok["session_id"] == c.session_id
+    finally:
+        await c.sio.disconnect()
