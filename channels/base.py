@@ -24,6 +24,8 @@ def safe_text(value: str) -> str:
     if "\x00" in value:
         value = value.replace("\x00", "")
     return _SURROGATE.sub("\ufffd", value)
+
+
 InboundKind = Literal["text", "image", "file", "card", "event", "unknown"]
 Sender = Literal["citizen", "bot", "agent", "system"]
 
@@ -41,14 +43,46 @@ class InboundMessage:
     source_id: str | None = None
     # Attachment URL / media id / card fields / event name, as the channel saw them.
     payload: dict[str, Any] = field(default_factory=dict)
-    # Free-form metadata forwarded to Rasa (never shown to the citizen).
+    # Channel facts about the message, only the keys in INBOUND_METADATA_KEYS (the router drops
+    # any other). Stored with the message and forwarded to Rasa.
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# What a channel may put in InboundMessage.metadata. Keys the desk writes on its own messages
+# (topic, event, sender, kind, handoff, case, ...) are never among them: agents' screens trust those.
+INBOUND_METADATA_KEYS = frozenset({
+    "display_text",  # web: the title of the button the citizen pressed; a claim the router checks
+    "option",        # mini-program: the digit typed for a numbered option (text is that option's payload)
+    "upload_ip",     # web uploads: the uploader's address, for abuse handling
+})
+DISPLAY_TEXT_MAX_CHARS = 100
+
+
+def clean_display_text(value: object) -> str | None:
+    """A button title as a client claims it, or None if it cannot be one."""
+    if not isinstance(value, str):
+        return None
+    value = safe_text(value).strip()
+    return value if 0 < len(value) <= DISPLAY_TEXT_MAX_CHARS else None
 
 
 @dataclass(frozen=True)
 class Button:
     title: str
     payload: str
+
+
+# Buttons a client shows without the desk having sent them in a message: the widget's 转人工 key
+# and its welcome card (static/widget/chat.js WELCOME; a test keeps the two in step). A pressed
+# button's title is shown to agents only if the desk offered that button: one of these, or one
+# stored in a recent desk message to the citizen.
+STANDING_BUTTONS: tuple[Button, ...] = (
+    Button(title="转人工", payload="/human_handoff"),
+    Button(title="社保卡补办", payload="/shebao_ka"),
+    Button(title="公积金提取", payload="/gjj_tiqu"),
+    Button(title="异地就医备案", payload="/yibao_yidi"),
+    Button(title="办事大厅地址", payload="/dating_dizhi"),
+)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ tab sees what the first one sent, and identity transfer to a second device.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .base import InboundMessage, OutboundMessage
+from .base import InboundMessage, OutboundMessage, clean_display_text, safe_text
 
 if TYPE_CHECKING:
     import socketio
@@ -33,6 +34,8 @@ NAMESPACE = "/"
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000  # above the router's "please summarise" threshold, below abuse
+MAX_METADATA_BYTES = 2048  # what our widget sends is under 200 bytes
+MAX_CLIENT_ID_CHARS = 128
 
 # One lock per socket: python-socketio runs each event in its own task, and a handler that
 # awaits Redis before reaching the router could otherwise overtake the previous message.
@@ -74,6 +77,45 @@ async def echo_citizen_message(ctx: DeskContext, *, external_id: str, message_id
             "attachment": attachment, "metadata": {"message_id": message_id,
                                                    **({"display_text": display_text} if display_text else {})}}
     await ctx.sio.emit("citizen_message", data, room=citizen_room(external_id), namespace=NAMESPACE)
+
+
+def client_message_id(value: object) -> str | None:
+    """The client's id for a message (our widget: a UUID), used to store a resend once."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = safe_text(str(value)).strip()[:MAX_CLIENT_ID_CHARS]
+    return text or None
+
+
+def _json_bytes(value: object) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError, RecursionError):
+        return MAX_METADATA_BYTES + 1
+
+
+def read_metadata(data: dict[str, Any]) -> tuple[dict[str, Any], str | None, list[str]]:
+    """``user_uttered`` metadata as the desk accepts it: ``(metadata, client message id, dropped keys)``.
+
+    Rasa clients may attach any metadata; we keep only what our widget sends and the router
+    understands: ``message_id`` (also accepted at the top level) and ``display_text`` (a claim
+    the router checks against the buttons it offered). Anything else, and all of it when it is
+    over MAX_METADATA_BYTES, is dropped; the message itself is still taken.
+    """
+    raw = data.get("metadata")
+    meta: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    dropped: list[str] = [] if raw is None or isinstance(raw, dict) else ["<not an object>"]
+    if meta and _json_bytes(meta) > MAX_METADATA_BYTES:
+        dropped.append(f"<over {MAX_METADATA_BYTES} bytes>")
+        meta = {}
+    client_id = client_message_id(data.get("message_id")) or client_message_id(meta.get("message_id"))
+    kept: dict[str, Any] = {}
+    for key, value in meta.items():
+        if key == "display_text" and (display := clean_display_text(value)) is not None:
+            kept[key] = display
+        elif key != "message_id":
+            dropped.append(str(key)[:40])
+    return kept, client_id, dropped
 
 
 def _client_ip(environ: dict[str, Any]) -> str:
@@ -167,15 +209,11 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
             if retry is not None:
                 await notice(sid, f"您发送消息太频繁了，请休息一下，{retry}秒后再试。", "rate_limited")
                 return {"ok": False, "error": "rate_limited", "retry_after": retry}
-        raw_meta = data.get("metadata")
-        metadata: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
-        client_id = data.get("message_id") or metadata.get("message_id")
-        source_id = str(client_id)[:128] if client_id else None
-        display = metadata.get("display_text") if isinstance(metadata.get("display_text"), str) else None
-        inbound = InboundMessage(
-            channel="web", external_user_id=session_id, text=text, source_id=source_id,
-            metadata={k: v for k, v in metadata.items() if isinstance(k, str) and k != "message_id"},
-        )
+        metadata, source_id, dropped = read_metadata(data)
+        if dropped:
+            log.info("citizen metadata dropped", extra={"session": session_id[:8], "keys": dropped[:10]})
+        inbound = InboundMessage(channel="web", external_user_id=session_id, text=text, source_id=source_id,
+                                 metadata=metadata)
         try:
             result = await handle_inbound(ctx(), inbound)
         except Exception:
@@ -185,7 +223,7 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
             return {"ok": False, "error": "server_error"}
         if not result.duplicate and result.message_id is not None:
             await echo_citizen_message(ctx(), external_id=session_id, message_id=result.message_id, text=text,
-                                       client_id=source_id, display_text=display[:100] if display else None)
+                                       client_id=source_id, display_text=result.display_text)
         return {"ok": True, "duplicate": result.duplicate, "message_id": result.message_id}
 
     async def _citizen_id(sid: str) -> tuple[str | None, int | None]:

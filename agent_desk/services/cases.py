@@ -1,6 +1,7 @@
 """Case (工单) lifecycle: open on handoff, accept (one winner), agent chat, close."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -200,8 +201,19 @@ async def send_agent_message(ctx: DeskContext, *, case_id: int, agent: User, tex
     return data
 
 
-RATING_BUTTONS = tuple(Button(title=label, payload=f'/rate{{"score": {score}}}')
-                       for score, label in sorted(RATING_LABELS.items(), reverse=True))
+def rating_card(case: Case) -> OutboundMessage:
+    """The 好差评 card sent when a case closes. Every button names the case, so a citizen with
+    several closed cases rates the one this card is about, whichever card they answer."""
+    options = sorted(RATING_LABELS.items(), reverse=True)
+    buttons = tuple(Button(title=label, payload="/rate" + json.dumps({"case": case.tracking_no, "score": score}))
+                    for score, label in options)
+    return OutboundMessage(
+        sender="system",
+        text=f"本次服务已结束（受理编号 {case.tracking_no}）。请您对本次服务进行评价：",
+        buttons=buttons,
+        metadata={"event": "rating_request", "case": case.tracking_no,
+                  "rating_options": [{"score": score, "label": label} for score, label in options]},
+    )
 
 
 async def close_case(ctx: DeskContext, *, case_id: int, agent: User, note: str = "", ip: str = "") -> Case:
@@ -220,14 +232,7 @@ async def close_case(ctx: DeskContext, *, case_id: int, agent: User, note: str =
         assert conv is not None and citizen is not None
         conv.status = ConversationStatus.closed
         conv.closed_at = now
-        out = OutboundMessage(
-            sender="system",
-            text=f"本次服务已结束（受理编号 {case.tracking_no}）。请您对本次服务进行评价：",
-            buttons=RATING_BUTTONS,
-            metadata={"event": "rating_request", "case": case.tracking_no,
-                      "rating_options": [{"score": score, "label": label}
-                                                 for score, label in sorted(RATING_LABELS.items(), reverse=True)]},
-        )
+        out = rating_card(case)
         msg = await store_outbound(session, conversation=conv, out=out)
         await audit.record(session, actor_id=agent.id, actor_role=agent.role.value, action="case.close",
                            target_type="case", target_id=case.tracking_no, ip=ip)

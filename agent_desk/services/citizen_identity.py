@@ -17,6 +17,7 @@ import hmac
 import logging
 import re
 import secrets
+import unicodedata
 from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -35,7 +36,7 @@ TOKEN_MAX_AGE_S = 400 * 24 * 3600
 TRANSFER_TTL_S = 300
 PHONE_CODE_TTL_S = 300
 PHONE_CODE_MAX_TRIES = 5
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d would also take ４ or ٤
 _ID_RE = re.compile(r"^cz:[0-9a-f]{32}$")
 
 
@@ -82,20 +83,30 @@ async def create_transfer_code(redis: Redis, keys: RedisKeys, *, external_id: st
     raise IdentityError("暂时无法生成验证码，请稍后再试。")
 
 
+def clean_code(code: object) -> str | None:
+    """A 6-digit code as typed (full-width digits too), or None."""
+    text = unicodedata.normalize("NFKC", code).strip() if isinstance(code, str) else ""
+    return text if re.fullmatch(r"[0-9]{6}", text) else None
+
+
 async def redeem_transfer_code(redis: Redis, keys: RedisKeys, *, code: object) -> str:
-    if not isinstance(code, str) or not re.fullmatch(r"\d{6}", code.strip()):
+    digits = clean_code(code)
+    if digits is None:
         raise IdentityError("请输入6位数字验证码。")
-    external_id = await redis.getdel(_key(keys, "xfer", code.strip()))
+    external_id = await redis.getdel(_key(keys, "xfer", digits))
     if not external_id:
         raise IdentityError("验证码无效或已过期，请在原设备上重新获取。")
     return str(external_id)
 
 
 def clean_phone(phone: object) -> str:
-    digits = re.sub(r"[\s-]", "", phone) if isinstance(phone, str) else ""
+    """An 11-digit mainland mobile number as typed: full-width digits and plus sign (NFKC, as
+    everywhere else citizens type), spaces, dashes and a +86 prefix are accepted."""
+    text = unicodedata.normalize("NFKC", phone) if isinstance(phone, str) else ""
+    digits = re.sub(r"[\s\-\u2010-\u2015\u2212]", "", text)
     if digits.startswith("+86"):
         digits = digits[3:]
-    if not PHONE_RE.match(digits):
+    if not PHONE_RE.fullmatch(digits):
         raise IdentityError("请输入正确的11位手机号码。")
     return digits
 
@@ -127,7 +138,8 @@ async def verify_phone(redis: Redis, keys: RedisKeys, identity: CitizenIdentity,
     expected = await redis.get(code_key)
     if not expected:
         raise IdentityError("验证码已过期，请重新获取。")
-    if not isinstance(code, str) or not hmac.compare_digest(str(expected), code.strip()):
+    digits = clean_code(code)
+    if digits is None or not hmac.compare_digest(str(expected), digits):
         tries = await redis.incr(tries_key)
         await redis.expire(tries_key, PHONE_CODE_TTL_S)
         if tries >= PHONE_CODE_MAX_TRIES:

@@ -12,17 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..models import RATING_LABELS, Case, CaseStatus, Citizen, Rating, User
 
 RATE_PAYLOAD_RE = re.compile(r"^/rate(\{.*\})\s*$", re.DOTALL)
+CASE_NO_RE = re.compile(r"^SL\d{8}-\d{4,6}$")
 BAD_SCORES = (1, 2)
+MAX_COMMENT_CHARS = 500
 
 
 @dataclass(frozen=True)
 class RatingRequest:
     score: int
     comment: str = ""
+    # The tracking number the rating card was for; None for cards sent before cards named their case.
+    case: str | None = None
 
 
 def parse_rate_payload(text: str) -> RatingRequest | None:
-    """``/rate{"score": 4, "comment": "..."}`` as sent by the rating card buttons."""
+    """``/rate{"case": "SL20261204-0003", "score": 4, "comment": "..."}`` as sent by the rating card.
+
+    Parse the citizen's text as typed (not the NFKC-normalised copy), so the comment keeps its
+    full-width punctuation and is not cut at the classifier's length limit.
+    """
     m = RATE_PAYLOAD_RE.match(text.strip())
     if not m:
         return None
@@ -33,28 +41,68 @@ def parse_rate_payload(text: str) -> RatingRequest | None:
         return None
     if score not in RATING_LABELS:
         return None
-    return RatingRequest(score=score, comment=str(data.get("comment") or "")[:500])
+    case = data.get("case")
+    if case is not None and not (isinstance(case, str) and CASE_NO_RE.match(case)):
+        return None
+    comment = data.get("comment")
+    return RatingRequest(score=score, comment=comment[:MAX_COMMENT_CHARS] if isinstance(comment, str) else "",
+                         case=case)
+
+
+def rating_display(request: RatingRequest) -> str:
+    """How a rating message reads in transcripts: the desk's words, the citizen's comment as typed."""
+    return f"评价：{RATING_LABELS[request.score]}" + (f"，{request.comment}" if request.comment else "")
 
 
 class RatingError(Exception):
-    """A rating action that cannot be done; ``code`` is the HTTP status the API returns."""
+    """A rating action that cannot be done; ``code`` is the HTTP status the API returns.
 
-    def __init__(self, message: str, code: int = 409) -> None:
+    ``case`` is the tracking number the refusal is about, when there is one (the widget then
+    disables that case's rating card)."""
+
+    def __init__(self, message: str, code: int = 409, *, case: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.case = case
 
 
-async def rate_latest_case(session: AsyncSession, *, citizen: Citizen, request: RatingRequest) -> tuple[Case, Rating]:
-    """Rate the citizen's most recent closed case. Raises RatingError when there is none or it is rated."""
-    case = (await session.execute(
-        select(Case).where(Case.citizen_id == citizen.id, Case.status == CaseStatus.closed)
-        .order_by(Case.closed_at.desc(), Case.id.desc()).limit(1)
-    )).scalar_one_or_none()
-    if case is None:
+def _already_rated(case: Case) -> RatingError:
+    return RatingError(f"您已对受理编号 {case.tracking_no} 的服务作出评价，感谢您的反馈。", case=case.tracking_no)
+
+
+async def _case_to_rate(session: AsyncSession, *, citizen: Citizen, request: RatingRequest) -> Case:
+    if request.case is not None:
+        case = (await session.execute(select(Case).where(Case.tracking_no == request.case))).scalar_one_or_none()
+        # Someone else's case reads exactly like a missing one.
+        if case is None or case.citizen_id != citizen.id:
+            raise RatingError(f"未找到受理编号 {request.case} 的服务，请使用该次服务结束时的评价卡片进行评价。")
+        if case.status != CaseStatus.closed:
+            raise RatingError(f"受理编号 {case.tracking_no} 的服务尚未结束，结束后即可评价。")
+        return case
+    # A card from before cards named their case: the latest closed case not rated yet.
+    closed = select(Case).where(Case.citizen_id == citizen.id, Case.status == CaseStatus.closed)
+    latest_first = (Case.closed_at.desc(), Case.id.desc())
+    unrated = (await session.execute(
+        closed.where(~select(Rating.id).where(Rating.case_id == Case.id).exists())
+        .order_by(*latest_first).limit(1))).scalar_one_or_none()
+    if unrated is not None:
+        return unrated
+    latest = (await session.execute(closed.order_by(*latest_first).limit(1))).scalar_one_or_none()
+    if latest is None:
         raise RatingError("暂无可评价的服务。")
+    raise _already_rated(latest)
+
+
+async def rate_case(session: AsyncSession, *, citizen: Citizen, request: RatingRequest) -> tuple[Case, Rating]:
+    """Rate the case the card named, after checking it is this citizen's, closed and not rated.
+
+    Without a case (old cards): the citizen's latest closed case that has no rating yet.
+    Raises RatingError otherwise. Caller commits.
+    """
+    case = await _case_to_rate(session, citizen=citizen, request=request)
     existing = (await session.execute(select(Rating).where(Rating.case_id == case.id))).scalar_one_or_none()
     if existing is not None:
-        raise RatingError(f"您已对受理编号 {case.tracking_no} 的服务作出评价，感谢您的反馈。")
+        raise _already_rated(case)
     agent = await session.get(User, case.agent_id) if case.agent_id else None
     rating = Rating(
         case_id=case.id, score=request.score, label=RATING_LABELS[request.score], comment=request.comment,
@@ -66,7 +114,7 @@ async def rate_latest_case(session: AsyncSession, *, citizen: Citizen, request: 
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:  # a concurrent duplicate delivery of the same rating
-        raise RatingError(f"您已对受理编号 {case.tracking_no} 的服务作出评价，感谢您的反馈。") from exc
+        raise _already_rated(case) from exc
     return case, rating
 
 

@@ -16,7 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import InboundMessage, OutboundMessage, safe_text
+from channels.base import (
+    INBOUND_METADATA_KEYS,
+    STANDING_BUTTONS,
+    InboundMessage,
+    OutboundMessage,
+    clean_display_text,
+    safe_text,
+)
 from channels.normalize import mask_pii, normalize_text
 
 from .. import queue
@@ -26,7 +33,7 @@ from ..models import Case, Citizen, Conversation, ConversationStatus, Message, u
 from .cases import announce_opened, case_view, open_case
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
-from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_latest_case
+from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
 
 log = logging.getLogger("desk.router")
 
@@ -38,6 +45,7 @@ PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
 RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
+OFFERED_LOOKBACK = 50  # desk messages searched for the button a citizen pressed
 
 _locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -47,6 +55,8 @@ class InboundResult:
     duplicate: bool
     message_id: int | None
     conversation_id: int | None
+    # What transcripts show instead of a button payload ("转人工" for "/human_handoff"); None = the text.
+    display_text: str | None = None
 
 
 def bot_text(text: str) -> str:
@@ -103,11 +113,53 @@ async def handle_inbound(ctx: DeskContext, msg: InboundMessage) -> InboundResult
                     _locks.pop(key, None)
 
 
+async def offered_titles(session: AsyncSession, *, citizen_id: int, payload: str) -> list[str]:
+    """Titles of the buttons with this payload that the desk offered the citizen, latest first."""
+    rows = await session.execute(
+        select(Message.payload).where(Message.citizen_id == citizen_id, Message.sender != "citizen",
+                                      Message.private.is_(False))
+        .order_by(Message.id.desc()).limit(OFFERED_LOOKBACK))
+    titles = [str(b.get("title")) for p in rows.scalars() if isinstance(p, dict)
+              for b in p.get("buttons") or () if isinstance(b, dict) and b.get("payload") == payload]
+    return titles + [b.title for b in STANDING_BUTTONS if b.payload == payload]
+
+
+async def citizen_metadata(session: AsyncSession, *, citizen: Citizen, msg: InboundMessage, text: str,
+                           rating: RatingRequest | None) -> dict[str, object]:
+    """The metadata stored with a citizen's message (and forwarded to Rasa).
+
+    Only known keys survive. ``display_text`` is what agents and the citizen's other tabs show
+    instead of the text, so it is never taken on a client's word: a rating reads as the desk
+    words it; a button payload shows a button's title only if the desk offered that button to
+    this citizen (the claimed title if it is one of them, else the latest one); typed text is
+    shown as typed.
+    """
+    meta = {k: v for k, v in msg.metadata.items() if k in INBOUND_METADATA_KEYS}
+    claimed = clean_display_text(meta.pop("display_text", None))
+    payload = text.strip()
+    display: str | None = None
+    if rating is not None:
+        display = rating_display(rating)
+    elif msg.kind == "text" and payload.startswith("/") and len(payload) <= 2000:
+        titles = await offered_titles(session, citizen_id=citizen.id, payload=payload)
+        if claimed is not None:
+            display = claimed if claimed in titles else None
+        elif titles:
+            display = titles[0]
+    if claimed is not None and display != claimed:
+        log.info("citizen display text not shown: no such button offered", extra={"payload": payload[:40]})
+    if display:
+        meta["display_text"] = display
+    return meta
+
+
 async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
     raw = safe_text(msg.text or "")
+    # The normalised text is for deciding what the message is; what the citizen wrote is kept
+    # as written (the stored text, a rating's comment).
     norm = normalize_text(raw, max_len=ctx.settings.max_message_chars)
     is_rate_payload = msg.kind == "text" and norm.text.startswith(RATE_PREFIX)
-    rating = parse_rate_payload(norm.text) if is_rate_payload else None
+    rating = (parse_rate_payload(raw) or parse_rate_payload(norm.text)) if is_rate_payload else None
 
     async with ctx.sessions() as session:
         citizen = await get_or_create_citizen(session, channel=msg.channel, external_id=msg.external_user_id)
@@ -121,10 +173,11 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
                 session, citizen=citizen)
         else:
             conv = await open_conversation(session, citizen=citizen)
+        meta = await citizen_metadata(session, citizen=citizen, msg=msg, text=raw, rating=rating)
         stored = await store_message(
             session, conversation=conv, sender="citizen", kind=msg.kind, text=raw[:HARD_MAX_STORED_CHARS],
             payload={"normalized": norm.text, "too_long": norm.too_long, **msg.payload,
-                     **({"metadata": msg.metadata} if msg.metadata else {})},
+                     **({"metadata": meta} if meta else {})},
             source_id=msg.source_id,
         )
         try:
@@ -132,7 +185,8 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
         except IntegrityError:  # the same source_id stored concurrently
             await session.rollback()
             return InboundResult(duplicate=True, message_id=None, conversation_id=conv.id)
-        result = InboundResult(duplicate=False, message_id=stored.id, conversation_id=conv.id)
+        result = InboundResult(duplicate=False, message_id=stored.id, conversation_id=conv.id,
+                               display_text=str(meta["display_text"]) if meta.get("display_text") else None)
         log.info("inbound stored", extra={"channel": msg.channel, "conversation": conv.id,
                                            "message_id": stored.id, "text": mask_pii(norm.text[:80])})
 
@@ -145,8 +199,8 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
                 await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 
-    await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, text=norm.text, is_empty=norm.is_empty,
-                    too_long=norm.too_long)
+    await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, metadata=meta, text=norm.text,
+                    is_empty=norm.is_empty, too_long=norm.too_long)
     return result
 
 
@@ -179,14 +233,17 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
                               metadata={"event": "rating_rejected"})
         await _say(ctx, session, citizen=citizen, conv=conv, out=out)
         return
+    meta: dict[str, object]
     try:
-        case, stored = await rate_latest_case(session, citizen=citizen, request=rating)
-        text = f"感谢您的评价（{stored.label}）！"
+        case, stored = await rate_case(session, citizen=citizen, request=rating)
+        text = f"感谢您的评价（{stored.label}，受理编号 {case.tracking_no}）！"
         if stored.rectification == "pending":
             text += "我们会认真核查并整改，工作人员将尽快与您联系。"
         meta = {"event": "rated", "case": case.tracking_no, "score": stored.score}
     except RatingError as exc:
         text, meta, case = str(exc), {"event": "rating_rejected"}, None
+        if exc.case:
+            meta["case"] = exc.case
     out = OutboundMessage(sender="system", text=text, metadata=meta)
     await _say(ctx, session, citizen=citizen, conv=conv, out=out)
     if case is not None:
@@ -206,8 +263,8 @@ def _with_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
                            metadata={**out.metadata, "message_id": message_id})
 
 
-async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, msg: InboundMessage, text: str,
-                    is_empty: bool, too_long: bool) -> None:
+async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, msg: InboundMessage,
+                    metadata: dict[str, object], text: str, is_empty: bool, too_long: bool) -> None:
     replies: list[OutboundMessage]
     handoff_reason: str | None = None
     if msg.kind != "text":
@@ -229,7 +286,7 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
         try:
             # The desk's facts come last, so a client cannot claim another identity to the bot.
             replies = await bot.converse(sender_id=f"conv-{conv.id}", text=bot_text(text),
-                                         metadata={**msg.metadata, "channel": msg.channel,
+                                         metadata={**metadata, "channel": msg.channel,
                                                    "conversation_id": conv.id, "citizen_id": citizen.id})
         except BotUnavailable as exc:
             log.warning("bot unavailable, handing off", extra={"conversation": conv.id, "error": str(exc)})

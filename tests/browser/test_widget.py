@@ -114,6 +114,8 @@ def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_user
     page.locator(".zw-from-system", has_text="感谢您的评价").wait_for()
     rated = [m for m in agent.messages(case["id"]) if m["sender"] == "citizen" and m["text"].startswith("/rate")]
     assert rated and '"score":4' in rated[-1]["text"].replace(" ", "")
+    assert f'"case":"{tracking}"' in rated[-1]["text"].replace(" ", "")  # the card names its case
+    assert rated[-1]["metadata"]["display_text"] == "评价：满意，讲解清楚"
 
 
 def test_upload_image_and_reject_fake(context, web_desk, demo_users, tmp_path):  # type: ignore[no-untyped-def]
@@ -139,3 +141,46 @@ def test_upload_image_and_reject_fake(context, web_desk, demo_users, tmp_path): 
     fake.write_bytes(b"<script>alert(1)</script>")
     page.set_input_files("#zw-file", str(fake))
     page.wait_for_function("document.querySelector('#zw-hint').textContent.includes('只支持')")
+
+
+# Where a message node sits in the visible part of the message list, and whether the list is at its end.
+VIEW = """(sel) => { const c = document.querySelector('#zw-log'), nodes = document.querySelectorAll(sel);
+  const n = nodes[nodes.length - 1], cr = c.getBoundingClientRect(), nr = n.getBoundingClientRect();
+  return { top: nr.top - cr.top, height: nr.height, view: c.clientHeight,
+           atEnd: c.scrollTop + c.clientHeight >= c.scrollHeight - 2 }; }"""
+
+
+def test_a_long_answer_is_shown_from_its_start(context, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    page = open_widget(context, web_desk.url)
+    tracking = hand_off(page)
+    agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+    case = agent.case_by_tracking(tracking)
+    agent.accept(case["id"])
+
+    agent.say(case["id"], "您好，请讲。")
+    page.locator(".zw-from-agent", has_text="请讲").wait_for()
+    assert page.evaluate(VIEW, ".zw-from-agent")["atEnd"]  # a short answer: the list is at its end
+
+    line = "办理社会保障卡补领需要本人有效身份证件，到任一合作银行网点办理。"
+    long_answer = "\n".join(f"第{i}项：{line}" for i in range(1, 41))
+    for mode in ("normal", "elder"):
+        if mode == "elder":
+            page.click("#zw-elder")
+        sent = agent.say(case["id"], f"【{mode}】" + long_answer)
+        page.locator(".zw-from-agent", has_text=f"【{mode}】").wait_for()
+        view = page.evaluate(VIEW, ".zw-from-agent")
+        assert view["height"] > view["view"], view  # taller than the list: the case this is about
+        assert 0 <= view["top"] <= 40, view          # its first line is in view, not its last
+        assert not view["atEnd"], view
+        # What follows in the same turn (here a short note; for the bot, related-topic buttons)
+        # does not scroll the start of the long answer away.
+        agent.say(case["id"], f"以上供参考（{mode}）")
+        page.locator(".zw-from-agent", has_text=f"以上供参考（{mode}）").wait_for()
+        view = page.evaluate(VIEW, f'.zw-msg[data-id="{sent["id"]}"]')
+        assert 0 <= view["top"] <= 40, view
+        # The citizen's next message takes the list to the end again.
+        page.fill("#zw-input", f"好的，我看一下（{mode}）")
+        page.press("#zw-input", "Enter")
+        page.locator(".zw-from-citizen", has_text=f"我看一下（{mode}）").wait_for()
+        page.wait_for_function("(() => { const c = document.querySelector('#zw-log');"
+                               " return c.scrollTop + c.clientHeight >= c.scrollHeight - 2; })()")

@@ -4,6 +4,9 @@
   "use strict";
   var ZW = (window.ZW = window.ZW || {});
   var byId = new Map(), byClient = new Map(), ratedCases = new Set();
+  /* An answer taller than the message list whose start is being shown; the messages of the same
+     turn that follow it (related-topic buttons, a notice) must not scroll it away. */
+  var pinned = null, PIN_MS = 4000, PIN_GAP = 8;
   var WHO = { bot: "智能客服", system: "系统消息", citizen: "我" };
 
   function log() { return ZW.$("zw-log"); }
@@ -76,7 +79,9 @@
     var submit = el("button", "zw-btn zw-btn-primary", "提交评价"); submit.type = "button"; submit.disabled = true;
     submit.onclick = function () {
       if (!chosen) return;
-      var payload = { score: chosen.score };
+      var payload = {};  // the case first: the desk rates exactly the case this card is about
+      if (box.dataset.case) payload["case"] = box.dataset.case;
+      payload.score = chosen.score;
       if (ta.value.trim()) payload.comment = ta.value.trim();
       ZW.chat.send("/rate" + JSON.stringify(payload), "评价：" + chosen.label + (payload.comment ? "，" + payload.comment : ""));
       disableCard(box, "已提交评价，谢谢！");
@@ -174,7 +179,7 @@
     else log().appendChild(node);
     markConversation(node);
     noteEvents(m);
-    if (!(opts && opts.history)) scrollDown();
+    if (!(opts && opts.history)) reveal(node, m);
     return true;
   }
 
@@ -210,6 +215,22 @@
   }
 
   function scrollDown() { var c = log(); c.scrollTop = c.scrollHeight; }
+
+  function topIn(c, node) { return node.getBoundingClientRect().top - c.getBoundingClientRect().top + c.scrollTop; }
+
+  /* A new live message: normally scroll to the end. An answer taller than the list is shown from
+     its start instead (the citizen reads it top-down, elder mode included); what arrives right
+     after it in the same turn scrolls only as far as keeps that start in view. The citizen's own
+     message, or scrolling down past the start, ends this. */
+  function reveal(node, m) {
+    var c = log();
+    if (m.sender === "citizen") { pinned = null; scrollDown(); return; }
+    if (pinned && (Date.now() > pinned.until || !pinned.node.isConnected ||
+                   c.scrollTop > topIn(c, pinned.node) - PIN_GAP + 4)) pinned = null;
+    if (!pinned && node.offsetHeight > c.clientHeight) pinned = { node: node, until: Date.now() + PIN_MS };
+    var end = c.scrollHeight - c.clientHeight;
+    c.scrollTop = pinned ? Math.min(end, Math.max(0, topIn(c, pinned.node) - PIN_GAP)) : end;
+  }
 
   ZW.render = { normalize: normalize, add: add, ack: ack, fail: fail, markRead: markRead, lastId: lastId,
     clear: clear, scrollDown: scrollDown, ids: function () { return Array.from(byId.keys()); } };
