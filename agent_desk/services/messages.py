@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import OutboundMessage
+from channels.base import INBOUND_METADATA_KEYS, OutboundMessage
 
 from ..models import Conversation, Message
 from .topics import topic_label
@@ -57,6 +57,9 @@ def serialize(msg: Message) -> dict[str, Any]:
     """The one JSON shape of a message for agents, managers and history APIs."""
     payload = msg.payload or {}
     metadata = payload.get("metadata") or {}
+    if msg.sender == "citizen" and isinstance(metadata, dict):
+        # Rows stored before the router checked citizen metadata may hold anything a client sent.
+        metadata = {k: v for k, v in metadata.items() if k in INBOUND_METADATA_KEYS}
     return {
         "id": msg.id,
         "conversation_id": msg.conversation_id,

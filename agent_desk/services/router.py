@@ -44,6 +44,7 @@ RATE_PREFIX = "/rate"
 PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
 RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
+KNOWLEDGE_REPLY_KINDS = frozenset({"answer", "menu"})  # bot reply kinds that name a service topic
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
 OFFERED_LOOKBACK = 50  # desk messages searched for the button a citizen pressed
 
@@ -300,7 +301,9 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
         stored: list[tuple[OutboundMessage, int]] = []
         for out in replies:
             meta = out.metadata
-            if meta.get("topic"):
+            # A case's topic is the last knowledge topic answered; greetings, goodbyes and the
+            # handoff reply carry their intent as topic too, but say nothing about the matter.
+            if meta.get("topic") and meta.get("kind") in KNOWLEDGE_REPLY_KINDS:
                 conv_row.last_topic = str(meta["topic"])
             m = await store_outbound(session, conversation=conv_row, out=out)
             stored.append((out, m.id))

@@ -57,12 +57,12 @@ async def seed_case(ctx: Any, *, name: str = "", bot_topics: tuple[str, ...] = (
 
 async def seed_rating(ctx: Any, *, case: Case, score: int, comment: str = "") -> int:
     """The citizen of a closed ``case`` rates it (through the ratings service); returns the rating id."""
-    from agent_desk.services.ratings import RatingRequest, rate_latest_case
+    from agent_desk.services.ratings import RatingRequest, rate_case
 
     async with ctx.sessions() as session:
         citizen = await session.get(Citizen, case.citizen_id)
         assert citizen is not None
-        _, rating = await rate_latest_case(session, citizen=citizen, request=RatingRequest(score=score,
-                                                                                            comment=comment))
+        request = RatingRequest(score=score, comment=comment, case=case.tracking_no)
+        _, rating = await rate_case(session, citizen=citizen, request=request)
         await session.commit()
         return rating.id

@@ -74,6 +74,8 @@ async def test_citizen_bot_agent_rating_report(e2e_desk, bot_stack) -> None:
         queue = (await http.get("/api/cases/", params={"status": "queued"}, headers=auth)).json()["cases"]
         case = next(c for c in queue if c["tracking_no"] == tracking_no)
         assert case["queue_position"] == 1 and case["channel"] == "web"
+        # The case's topic is the last service the bot answered about, not the handoff request.
+        assert case["topic"] == QUESTIONS[-1][1]
         accepted = await http.post(f"/api/cases/{case['id']}/accept", headers=auth)
         assert accepted.status_code == 200 and accepted.json()["case"]["status"] == "assigned"
         again = await http.post(f"/api/cases/{case['id']}/accept", headers=auth)
