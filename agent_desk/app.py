@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     async def api_error(request: Request, exc: SanicException):  # type: ignore[no-untyped-def]
         return json({"error": str(exc) or exc.__class__.__name__}, status=exc.status_code)
 
+    app.on_request(auth.refuse_ended_sessions)
+
     @app.before_server_start
     async def open_clients(app: Sanic) -> None:
         app.ctx.desk = await open_context(settings, sio=sio, keys=keys)

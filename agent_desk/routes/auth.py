@@ -1,12 +1,12 @@
-"""Staff login and logout."""
+"""Staff login and logout; refusing sessions that were ended."""
 from __future__ import annotations
 
-from sanic import Blueprint, Request, json
+from sanic import Blueprint, HTTPResponse, Request, json
 from sanic.exceptions import BadRequest, Unauthorized
 
 from ..services import audit
 from ..services.auth import authenticate
-from .common import SESSION_COOKIE, client_ip, current_user, desk, json_body, str_field
+from .common import SESSION_COOKIE, bearer_token, bool_field, client_ip, current_user, desk, json_body, str_field
 
 bp = Blueprint("auth", url_prefix="/api/auth")
 
@@ -39,11 +39,21 @@ async def login(request: Request):  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 async def logout(request: Request):  # type: ignore[no-untyped-def]
+    """End this session (``{"everywhere": true}``: every session of this user)."""
     user = await current_user(request)
+    everywhere = bool_field(json_body(request), "everywhere")
     ctx = desk(request)
+    signer = ctx.extras["signer"]
+    if everywhere:
+        await signer.revoke_all(ctx.redis, ctx.keys, user.id)
+    else:
+        claims = signer.verify(bearer_token(request) or "")
+        if claims is not None:  # current_user accepted this very token
+            await signer.revoke(ctx.redis, ctx.keys, claims)
     async with ctx.sessions() as session:
         await audit.record(session, actor_id=user.id, actor_role=user.role.value, action="auth.logout",
-                           target_type="user", target_id=user.username, ip=client_ip(request))
+                           target_type="user", target_id=user.username, detail={"everywhere": everywhere},
+                           ip=client_ip(request))
         await session.commit()
     resp = json({"ok": True})
     resp.delete_cookie(SESSION_COOKIE, path="/")
@@ -53,3 +63,21 @@ async def logout(request: Request):  # type: ignore[no-untyped-def]
 @bp.get("/me")
 async def me(request: Request):  # type: ignore[no-untyped-def]
     return json({"user": user_view(await current_user(request))})
+
+
+async def refuse_ended_sessions(request: Request) -> HTTPResponse | None:
+    """Request middleware: an API call carrying a staff token whose session was ended (logout)
+    is answered 401 here, before any view sees the still-valid signature."""
+    if not request.path.startswith("/api/"):
+        return None
+    token = bearer_token(request)
+    if not token:
+        return None
+    ctx = desk(request)
+    signer = ctx.extras["signer"]
+    claims = signer.verify(token)
+    if claims is None or not await signer.is_revoked(ctx.redis, ctx.keys, claims):
+        return None  # not a staff token, or a live one: the view decides
+    resp = json({"error": "登录已退出或已失效，请重新登录"}, status=401)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp

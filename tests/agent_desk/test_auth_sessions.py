@@ -1,0 +1,87 @@
+"""Staff sessions end at logout (server-side revocation). A real desk process on the real
+PostgreSQL and Redis."""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from . import desk_process
+from .desk_process import DeskProcess, audit_entries
+
+AGENT, AGENT_PW = "agent", "agent-demo-2026"
+_addresses = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def desk(pg_url: str, redis_url: str, service_token: str, demo_users: dict[str, str]) -> Iterator[DeskProcess]:
+    proc = desk_process.start(pg_url, redis_url, service_token, name="desk-auth")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def http(desk: DeskProcess) -> Iterator[httpx.Client]:
+    # Each test comes from its own address (uvicorn trusts X-Forwarded-For from 127.0.0.1),
+    # so one test's failed logins never count against another's.
+    ip = f"198.51.100.{next(_addresses)}"
+    with httpx.Client(base_url=desk.url, timeout=30, headers={"X-Forwarded-For": ip}) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login_token(desk: DeskProcess, http: httpx.Client, username: str = AGENT, password: str = AGENT_PW) -> str:
+    r = desk.login(http, username, password)
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+# --- logout ends the session -------------------------------------------------------------
+
+def test_logout_ends_the_bearer_session_at_once(desk: DeskProcess, http: httpx.Client, pg_url: str) -> None:
+    token, other = login_token(desk, http), login_token(desk, http)
+    assert http.get("/api/auth/me", headers=bearer(token)).status_code == 200
+    assert http.post("/api/auth/logout", headers=bearer(token)).status_code == 200
+    me = http.get("/api/auth/me", headers=bearer(token))
+    assert me.status_code == 401 and me.json()["error"] == "登录已退出或已失效，请重新登录"
+    assert http.get("/api/cases/", headers=bearer(token)).status_code == 401
+    assert http.post("/api/auth/logout", headers=bearer(token)).status_code == 401
+    # Only that session ended: the same user's other login still works.
+    assert http.get("/api/cases/", headers=bearer(other)).status_code == 200
+    logouts = [e for e in audit_entries(pg_url, "auth.logout") if e.target_id == AGENT]
+    assert logouts and logouts[-1].detail == {"everywhere": False}
+
+
+def test_logout_ends_the_cookie_session(desk: DeskProcess) -> None:
+    with httpx.Client(base_url=desk.url, timeout=30) as browser:
+        login = desk.login(browser, AGENT, AGENT_PW)
+        cookie = login.cookies["desk_session"]
+        assert browser.get("/api/auth/me").status_code == 200  # the cookie alone
+        out = browser.post("/api/auth/logout")
+        assert out.status_code == 200 and "desk_session" not in browser.cookies
+    # A copy of the cookie taken before the logout is worthless now.
+    with httpx.Client(base_url=desk.url, timeout=30, cookies={"desk_session": cookie}) as stolen:
+        assert stolen.get("/api/auth/me").status_code == 401
+
+
+def test_logout_everywhere_ends_every_session_of_the_user(desk: DeskProcess, http: httpx.Client) -> None:
+    first, second = login_token(desk, http), login_token(desk, http)
+    manager = login_token(desk, http, "manager", "manager-demo-2026")
+    assert http.post("/api/auth/logout", headers=bearer(first), json={"everywhere": True}).status_code == 200
+    assert http.get("/api/auth/me", headers=bearer(second)).status_code == 401
+    assert http.get("/api/auth/me", headers=bearer(manager)).status_code == 200  # other users untouched
+    fresh = login_token(desk, http)  # logging in again right away works
+    assert http.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_tokens_without_a_token_id_are_refused(desk: DeskProcess, http: httpx.Client) -> None:
+    # What the desk signed before sessions could be ended: valid signature, no jti.
+    signer = URLSafeTimedSerializer(desk_process.SECRET, salt="desk-staff-session")
+    old_style = signer.dumps({"uid": 1, "role": "agent"})
+    assert http.get("/api/auth/me", headers=bearer(old_style)).status_code == 401
