@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import socketio
 from itsdangerous import URLSafeTimedSerializer
 
 from . import desk_process
@@ -85,3 +86,18 @@ def test_tokens_without_a_token_id_are_refused(desk: DeskProcess, http: httpx.Cl
     signer = URLSafeTimedSerializer(desk_process.SECRET, salt="desk-staff-session")
     old_style = signer.dumps({"uid": 1, "role": "agent"})
     assert http.get("/api/auth/me", headers=bearer(old_style)).status_code == 401
+
+
+async def test_a_logged_out_token_cannot_open_the_agent_socket(desk: DeskProcess) -> None:
+    async with httpx.AsyncClient(base_url=desk.url, timeout=30) as http:
+        r = await http.post("/api/auth/login", json={"username": AGENT, "password": AGENT_PW})
+        token = r.json()["token"]
+        live = socketio.AsyncClient(reconnection=False)
+        await live.connect(desk.url, namespaces=["/agent"], auth={"token": token}, transports=["websocket"])
+        await live.disconnect()
+        assert (await http.post("/api/auth/logout", headers=bearer(token))).status_code == 200
+    ended = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await ended.connect(desk.url, namespaces=["/agent"], auth={"token": token}, transports=["websocket"],
+                            wait_timeout=10)
+    await ended.disconnect()
