@@ -1,8 +1,9 @@
-"""Staff sessions end at logout (server-side revocation). A real desk process on the real
-PostgreSQL and Redis."""
+"""Staff sessions end at logout (server-side revocation), and logins are throttled per
+username and per client address. A real desk process on the real PostgreSQL and Redis."""
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -19,7 +20,9 @@ _addresses = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def desk(pg_url: str, redis_url: str, service_token: str, demo_users: dict[str, str]) -> Iterator[DeskProcess]:
-    proc = desk_process.start(pg_url, redis_url, service_token, name="desk-auth")
+    # The per-address limit is set apart from the per-username one so each can be seen alone.
+    proc = desk_process.start(pg_url, redis_url, service_token, name="desk-auth",
+                              extra={"DESK_LOGIN_IP_MAX_FAILURES": "12", "DESK_LOGIN_LOCK_S": "600"})
     yield proc
     proc.stop()
 
@@ -101,3 +104,51 @@ async def test_a_logged_out_token_cannot_open_the_agent_socket(desk: DeskProcess
         await ended.connect(desk.url, namespaces=["/agent"], auth={"token": token}, transports=["websocket"],
                             wait_timeout=10)
     await ended.disconnect()
+
+
+# --- login throttling --------------------------------------------------------------------
+
+def test_five_wrong_passwords_lock_the_account(desk: DeskProcess, http: httpx.Client, pg_url: str) -> None:
+    codes = [desk.login(http, "manager", "wrong-password-123") for _ in range(4)]
+    assert [r.status_code for r in codes] == [401] * 4
+    assert codes[0].json() == {"error": "用户名或密码错误"}
+    assert codes[3].json() == {"error": "用户名或密码错误（再错 1 次将暂停登录）"}
+    fifth = desk.login(http, "manager", "wrong-password-123")
+    assert fifth.status_code == 429
+    assert 590 <= int(fifth.headers["Retry-After"]) <= 600 and fifth.json()["retry_after"] == 600
+    assert fifth.json()["error"].startswith("登录失败次数过多，为保护账号安全，该账号已暂停登录。请 10 分钟后再试")
+    # Now even the right password is refused, from any address, until the lock ends.
+    right = desk.login(http, "manager", "manager-demo-2026", headers={"X-Forwarded-For": "198.51.100.251"})
+    assert right.status_code == 429 and "Retry-After" in right.headers
+    assert desk.login(http, "Manager ", "manager-demo-2026").status_code == 429  # same account, other spelling
+    assert desk.login(http, AGENT, AGENT_PW).status_code == 200  # other accounts are not affected
+    locks = [e for e in audit_entries(pg_url, "auth.login_locked") if e.target_id == "manager"]
+    assert locks and locks[-1].target_type == "user" and locks[-1].detail["failures"] == 5
+
+
+def test_unknown_usernames_lock_the_same_way(desk: DeskProcess, http: httpx.Client) -> None:
+    ghost = f"nobody-{uuid.uuid4().hex[:6]}"
+    codes = [desk.login(http, ghost, "wrong-password-123") for _ in range(5)]
+    assert [r.status_code for r in codes] == [401, 401, 401, 401, 429]
+    real = [desk.login(http, "agent2", "wrong-password-123") for _ in range(5)]
+    assert [r.json()["error"] for r in codes] == [r.json()["error"] for r in real]  # nothing tells them apart
+
+
+def test_a_successful_login_clears_the_username_count(desk: DeskProcess, http: httpx.Client) -> None:
+    for _ in range(4):
+        assert desk.login(http, AGENT, "wrong-password-123").status_code == 401
+    login_token(desk, http)
+    for _ in range(4):
+        assert desk.login(http, AGENT, "wrong-password-123").status_code == 401
+    login_token(desk, http)
+
+
+def test_one_address_guessing_many_usernames_is_locked(desk: DeskProcess, http: httpx.Client, pg_url: str) -> None:
+    ip = http.headers["X-Forwarded-For"]
+    codes = [desk.login(http, f"guess-{i}", "wrong-password-123").status_code for i in range(12)]
+    assert codes == [401] * 11 + [429]
+    refused = desk.login(http, AGENT, AGENT_PW)  # right password, locked address
+    assert refused.status_code == 429 and refused.json()["error"].startswith("此网络登录失败次数过多")
+    elsewhere = desk.login(http, AGENT, AGENT_PW, headers={"X-Forwarded-For": "198.51.100.252"})
+    assert elsewhere.status_code == 200
+    assert any(e.target_type == "ip" and e.target_id == ip for e in audit_entries(pg_url, "auth.login_locked"))
