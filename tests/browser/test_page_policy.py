@@ -1,5 +1,6 @@
 """The pages under their real Content-Security-Policy (the shared ``context`` fixture bypasses
-it)."""
+it), and staff login on them: an agent on the manager-only reports page, logout ending the
+session."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +8,7 @@ import http.server
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from .widget_page import open_widget
@@ -48,6 +50,30 @@ def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no
 
 def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(page.evaluate("() => window.__csp"))
+
+
+def test_agent_on_reports_page_is_told_and_can_switch(strict, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    page = strict().new_page()
+    _login(page, f"{web_desk.url}/reports", "agent", demo_users["agent"])
+    told = "此页面仅限管理人员，您当前以坐席身份登录"
+    page.locator(".login-error", has_text=told).wait_for()
+    token = page.evaluate("() => sessionStorage.getItem('desk.token')")
+    # The reported defect: after a reload the page showed an empty login form and no way out.
+    page.reload()
+    page.locator(".login-error", has_text=told).wait_for()
+    assert page.locator("#report").is_hidden()
+    assert page.locator("#username").is_hidden()  # no second login over the open session
+    assert page.locator("#logout").is_visible()
+    switch = page.locator("#login .login-switch")
+    assert switch.inner_text() == "退出并切换账号"
+    switch.click()
+    page.locator("#username").wait_for()  # logged out, the form is back
+    assert page.locator(".login-error").inner_text() == ""
+    me = httpx.get(f"{web_desk.url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert me.status_code == 401  # the agent's session really ended
+    _login(page, f"{web_desk.url}/reports", "manager", demo_users["manager"])
+    page.locator("#report").wait_for()
+    assert _violations(page) == []
 
 
 def test_pages_run_under_their_policy_without_violations(strict, web_desk, demo_users):  # type: ignore[no-untyped-def]
