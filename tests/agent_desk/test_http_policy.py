@@ -1,10 +1,11 @@
 """What every desk response carries: security headers, Chinese errors (an HTML page for a
-browser), HEAD on pages and files, one Cache-Control on uploads, quiet static 404s. A real
-desk process."""
+browser), HEAD on pages and files, one Cache-Control on uploads, quiet static 404s; and an
+OpenAPI document that lists every API route. A real desk process."""
 from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,30 @@ def test_uploads_have_one_cache_control(http: httpx.Client, upload_dir: Path) ->
     assert r.headers.get_list("referrer-policy") == ["no-referrer"]
     head = http.head(f"/uploads/{name}")
     assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == "image/png"
+
+
+def test_openapi_lists_every_api_route(http: httpx.Client) -> None:
+    from agent_desk.app import create_app
+    from agent_desk.settings import Settings
+
+    spec = http.get("/api/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path.rstrip("/") or "/", method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    app = create_app(Settings(env="test"), name=f"openapi-{uuid.uuid4().hex[:6]}")
+    pages = {"/", "/widget", "/agent", "/reports", "/favicon.ico", "/api/openapi.json"}
+    routed = set()
+    for route in app.router.routes:
+        path = "/" + re.sub(r"<([a-z_]+):[a-z]+>", r"{\1}", route.path)
+        if path in pages or path.startswith("/static/"):
+            continue
+        routed |= {(path.rstrip("/"), m) for m in route.methods if m != "HEAD"}
+    assert routed - documented == set(), "routes missing from /api/openapi.json"
+    assert {(p, m) for p, m in documented if m != "HEAD"} - routed == set(), "documented but not routed"
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op["responses"] and op["summary"], (path, method)
+            declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"{(\w+)}", path)), (path, method)
+    assert {"/api/web/uploads", "/uploads/{name}", "/webhooks/miniprogram",
+            "/api/cases/{case_id}/channel-info"} <= set(spec["paths"])
+    assert "429" in spec["paths"]["/api/auth/login"]["post"]["responses"]
