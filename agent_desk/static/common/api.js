@@ -14,6 +14,9 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(path, { method: method, headers: headers, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body) })
+      .catch(function () {  // the browser's own text ("Failed to fetch") means nothing to staff
+        throw Object.assign(new Error("无法连接服务器，请检查网络后重试"), { status: 0 });
+      })
       .then(function (r) {
         return r.text().then(function (t) {
           var data = {};
