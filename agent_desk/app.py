@@ -14,10 +14,11 @@ from sanic.exceptions import SanicException
 from channels import miniprogram
 from channels import web as web_channel
 
-from . import queue, realtime
+from . import queue, realtime, security_headers
 from .bot_client import BotClient
 from .context import DeskContext
 from .db import make_engine, make_sessionmaker
+from .errors import error_response
 from .logging_setup import configure_logging
 from .openapi import OPENAPI
 from .redis_keys import RedisKeys
@@ -55,9 +56,9 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     async def openapi(request: Request):  # type: ignore[no-untyped-def]
         return json(OPENAPI)
 
-    @app.exception(SanicException)
-    async def api_error(request: Request, exc: SanicException):  # type: ignore[no-untyped-def]
-        return json({"error": str(exc) or exc.__class__.__name__}, status=exc.status_code)
+    app.exception(SanicException)(error_response)
+    app.on_request(auth.refuse_ended_sessions)
+    app.on_response(security_headers.make_middleware(settings.allowed_origins))
 
     @app.before_server_start
     async def open_clients(app: Sanic) -> None:

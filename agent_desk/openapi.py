@@ -25,6 +25,25 @@ def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[st
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
+def _content(media_types: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+    return {media: {"schema": schema} for media in media_types}
+
+
+def _with(op: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """``op`` with extra keys, e.g. a non-JSON requestBody or response bodies."""
+    return {**op, **extra}
+
+
+_WECHAT_QUERY = [_query("signature", {"type": "string"}), _query("timestamp", {"type": "string"}, True),
+                 _query("nonce", {"type": "string"}, True)]
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+_UPLOAD_NAME = {"name": "name", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{32}\\.(png|jpg|pdf)$"}}
+_UPLOADED = {"image/png": {"schema": {"type": "string", "format": "binary"}},
+             "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+             "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
 _CASE = [_path_param("case_id")]
 _ERR = {"401": "not logged in", "403": "wrong role", "404": "no such case", "409": "conflict"}
 
@@ -36,6 +55,8 @@ OPENAPI: dict[str, Any] = {
     "components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"},
         "cookie": {"type": "apiKey", "in": "cookie", "name": "desk_session"},
+        "citizen": {"type": "apiKey", "in": "header", "name": "X-Citizen-Token",
+                    "description": "the widget's signed citizen identity (session_identity event)"},
     }},
     "paths": {
         "/healthz": {"get": _op("Health of the desk and its dependencies", tag="ops", auth=False,
@@ -43,8 +64,14 @@ OPENAPI: dict[str, Any] = {
         "/api/auth/login": {"post": _op("Staff login", tag="auth", auth=False, body={
             "type": "object", "required": ["username", "password"],
             "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
-            responses={"200": "token and user", "400": "missing fields", "401": "wrong credentials"})},
-        "/api/auth/logout": {"post": _op("Staff logout", tag="auth")},
+            responses={"200": "token and user", "400": "missing fields", "401": "wrong credentials",
+                       "429": "too many failed logins for this username or address: locked for a while "
+                              "(Retry-After header, retry_after in the body)"})},
+        "/api/auth/logout": {"post": _with(_op(
+            "Staff logout: ends this session (the token stops working at once); everywhere=true ends all "
+            "of this user's sessions", tag="auth", responses={"200": "logged out", "401": "not logged in"}),
+            requestBody={"required": False, "content": _content(["application/json"], {
+                "type": "object", "properties": {"everywhere": {"type": "boolean"}}})})},
         "/api/auth/me": {"get": _op("The logged-in user", tag="auth",
                                     responses={"200": "user", "401": "not logged in"})},
         "/api/cases/": {"get": _op("List cases", tag="cases", params=[
@@ -81,6 +108,46 @@ OPENAPI: dict[str, Any] = {
             params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
                                                      "properties": {"note": {"type": "string"}}},
             responses={"200": "done", "400": "note missing", **_ERR})},
+        "/api/cases/{case_id}/channel-info": {"get": _op(
+            "Channel facts for answering: for WeChat, the 48-hour window and messages left", tag="cases",
+            params=_CASE, responses={"200": "channel, window (null outside WeChat), undelivered count", **_ERR})},
+        "/api/web/uploads": {"post": _with(
+            _op("Citizen uploads an image or PDF to the conversation (type taken from the bytes)", tag="citizen",
+                auth=False, responses={"201": "stored and delivered as a message", "400": "no or empty file",
+                                       "401": "citizen token missing or invalid", "413": "file too large",
+                                       "415": "not PNG, JPEG or PDF", "429": "too many uploads"}),
+            security=[{"citizen": []}],
+            requestBody={"required": True, "content": _content(["multipart/form-data"], {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"},
+                               "client_id": {"type": "string", "maxLength": 128},
+                               "citizen_token": {"type": "string",
+                                                 "description": "instead of the X-Citizen-Token header"}}})})},
+        "/uploads/{name}": {
+            "get": _with(_op("An uploaded file (unguessable name)", tag="citizen", auth=False, params=[_UPLOAD_NAME],
+                             responses={"200": "the file", "404": "no such file"}),
+                         responses={"200": {"description": "the file; PDF as an attachment", "content": _UPLOADED},
+                                    "404": {"description": "no such file"}}),
+            "head": _op("Headers of an uploaded file", tag="citizen", auth=False, params=[_UPLOAD_NAME],
+                        responses={"200": "exists", "404": "no such file"})},
+        "/webhooks/miniprogram": {
+            "get": _with(_op("WeChat server URL verification", tag="miniprogram", auth=False,
+                             params=_WECHAT_QUERY + [_query("echostr", {"type": "string"}, True)]),
+                         responses={"200": {"description": "echostr, signature good", "content": _TEXT},
+                                    "403": {"description": "signature mismatch"},
+                                    "503": {"description": "WECHAT_TOKEN not configured"}}),
+            "post": _with(_op("WeChat customer-service message push (plain or safe mode)", tag="miniprogram",
+                              auth=False, params=_WECHAT_QUERY + [_query("msg_signature", {"type": "string"}),
+                                                                   _query("encrypt_type", {"type": "string"})]),
+                          requestBody={"required": True, "content": {
+                              "application/json": {"schema": {"type": "object"}},
+                              "text/xml": {"schema": {"type": "string"}}}},
+                          responses={"200": {"description": "\"success\" (the answer is sent through the "
+                                                            "customer-service API)", "content": _TEXT},
+                                     "400": {"description": "malformed body"},
+                                     "403": {"description": "bad signature, stale timestamp or other appid"},
+                                     "413": {"description": "body over 64 KB"},
+                                     "503": {"description": "WECHAT_TOKEN not configured"}})},
         "/api/internal/cases/{tracking_no}": {"get": _op(
             "Case status for the bot's action server (service token)", tag="internal",
             params=[_path_param("tracking_no", "string")], responses={"200": "status", "401": "bad token",

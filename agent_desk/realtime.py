@@ -42,7 +42,8 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
     @sio.on("connect", namespace=AGENT_NS)
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = _token_from(environ, auth)
-        data = app.ctx.desk.extras["signer"].verify(token) if token else None
+        ctx = app.ctx.desk
+        data = await ctx.extras["signer"].check(ctx.redis, ctx.keys, token) if token else None  # not logged out
         if not data:
             raise socketio.exceptions.ConnectionRefusedError("请先登录")
         await sio.save_session(sid, {"uid": data["uid"], "role": data["role"]}, namespace=AGENT_NS)

@@ -19,6 +19,13 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _positive_int(name: str, default: int) -> int:
+    text = _env(name, str(default))
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "dev"  # dev | test | prod
@@ -34,6 +41,12 @@ class Settings:
     service_token: str = ""  # the action server's token for /api/internal/*
     max_message_chars: int = 500
     session_ttl_s: int = 12 * 3600
+    # Login throttling (services/login_throttle.py): failures counted per username and per
+    # client address within the window; reaching a limit locks logins for ``login_lock_s``.
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 20
+    login_failure_window_s: int = 15 * 60
+    login_lock_s: int = 15 * 60
     allowed_origins: tuple[str, ...] = ()
     upload_dir: Path = ROOT / ".run" / "uploads"
     upload_max_bytes: int = 5 * 1024 * 1024
@@ -74,6 +87,10 @@ class Settings:
             service_token=service_token or secrets.token_urlsafe(24),
             max_message_chars=int(_env("DESK_MAX_MESSAGE_CHARS", "500")),
             allowed_origins=origins,
+            login_max_failures=_positive_int("DESK_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            login_ip_max_failures=_positive_int("DESK_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures),
+            login_failure_window_s=_positive_int("DESK_LOGIN_FAILURE_WINDOW_S", cls.login_failure_window_s),
+            login_lock_s=_positive_int("DESK_LOGIN_LOCK_S", cls.login_lock_s),
             upload_dir=Path(_env("DESK_UPLOAD_DIR", str(cls.upload_dir))),
             wechat_token=_env("WECHAT_TOKEN", ""),
             wechat_aes_key=_env("WECHAT_AES_KEY", ""),

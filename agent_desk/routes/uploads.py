@@ -89,7 +89,7 @@ async def upload(request: Request):  # type: ignore[no-untyped-def]
                  "attachment": attachment}, status=201)
 
 
-@bp.get("/uploads/<name>")
+@bp.route("/uploads/<name>", methods=["GET", "HEAD"])
 async def serve(request: Request, name: str):  # type: ignore[no-untyped-def]
     if not NAME_RE.match(name):
         raise NotFound("文件不存在")
@@ -97,8 +97,10 @@ async def serve(request: Request, name: str):  # type: ignore[no-untyped-def]
     if not path.is_file():
         raise NotFound("文件不存在")
     ext = name.rsplit(".", 1)[1]
-    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
-               "Content-Security-Policy": "default-src 'none'; sandbox", "Referrer-Policy": "no-referrer"}
+    # Lower-case names: Sanic's file() adds its own "cache-control" unless that exact key is set,
+    # and a "Cache-Control" key would not stop it (two conflicting headers).
+    headers = {"x-content-type-options": "nosniff", "cache-control": "private, max-age=3600",
+               "content-security-policy": "default-src 'none'; sandbox", "referrer-policy": "no-referrer"}
     if ext == "pdf":
-        headers["Content-Disposition"] = "attachment"
+        headers["content-disposition"] = "attachment"
     return await file_response(path, mime_type=KINDS[ext][1], headers=headers)

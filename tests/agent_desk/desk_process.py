@@ -1,40 +1,76 @@
-"""A desk process without Rasa (its bot URL is a closed port) for HTTP tests of the staff API,
-and helpers that put cases into the shared test database through the real services."""
+"""A desk process without Rasa (its bot URL is a closed port, so the desk hands every question
+to a person) for HTTP-level tests, on the real PostgreSQL and Redis (own key prefix); and
+helpers that put cases into the shared test database through the real services."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from agent_desk.models import Case, Citizen, Conversation
+from agent_desk.models import AuditEntry, Case, Citizen, Conversation
 from agent_desk.services.cases import open_case
 from agent_desk.services.messages import store_message
 from tests.support import services
 
+SECRET = "test-secret-for-desk-process-0123456789abcdef"
+
 
 @dataclass
-class PlainDesk:
+class DeskProcess:
     url: str
+    log: Path
+    prefix: str
+    proc: services.Proc
+
+    def login(self, http: httpx.Client, username: str, password: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return http.post("/api/auth/login", json={"username": username, "password": password}, **kwargs)
 
     def headers(self, username: str, password: str) -> dict[str, str]:
         r = httpx.post(f"{self.url}/api/auth/login", json={"username": username, "password": password}, timeout=10)
         r.raise_for_status()
         return {"Authorization": f"Bearer {r.json()['token']}"}
 
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+def start(pg_url: str, redis_url: str, service_token: str, *, extra: dict[str, str] | None = None,
+          name: str = "desk-http") -> DeskProcess:
+    port = services.free_port()
+    prefix = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = services.desk_env(database_url=pg_url, redis_url=redis_url, port=port,
+                            bot_url=f"http://127.0.0.1:{services.free_port()}", prefix=prefix,
+                            service_token=service_token, extra={"DESK_SECRET_KEY": SECRET, **(extra or {})})
+    proc = services.start_desk(env, port, name=name)
+    return DeskProcess(url=f"http://127.0.0.1:{port}", log=proc.log, prefix=prefix, proc=proc)
+
 
 @pytest.fixture(scope="module")
-def plain_desk(pg_url: str, redis_url: str, service_token: str, demo_users: dict[str, str]) -> Iterator[PlainDesk]:
-    port = services.free_port()
-    env = services.desk_env(database_url=pg_url, redis_url=redis_url,
-                            bot_url=f"http://127.0.0.1:{services.free_port()}", port=port,
-                            prefix=f"desk-plain-{uuid.uuid4().hex[:8]}", service_token=service_token)
-    proc = services.start_desk(env, port, name="desk-plain")
-    yield PlainDesk(url=f"http://127.0.0.1:{port}")
-    proc.stop()
+def plain_desk(pg_url: str, redis_url: str, service_token: str, demo_users: dict[str, str]) -> Iterator[DeskProcess]:
+    desk = start(pg_url, redis_url, service_token, name="desk-plain")
+    yield desk
+    desk.stop()
+
+
+def audit_entries(pg_url: str, action: str) -> list[AuditEntry]:
+    async def load() -> list[AuditEntry]:
+        from agent_desk.db import make_engine, make_sessionmaker
+
+        engine = make_engine(services._normalise(pg_url))
+        async with make_sessionmaker(engine)() as session:
+            rows = (await session.execute(select(AuditEntry).where(AuditEntry.action == action)
+                                          .order_by(AuditEntry.id))).scalars().all()
+        await engine.dispose()
+        return list(rows)
+
+    return asyncio.run(load())
 
 
 async def seed_case(ctx: Any, *, name: str = "", bot_topics: tuple[str, ...] = (),

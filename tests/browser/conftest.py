@@ -75,7 +75,10 @@ def browser(demo_users: dict[str, str]) -> Iterator[object]:
 
 @pytest.fixture
 def context(browser):  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 800})
+    # The desk's pages forbid eval (CSP without 'unsafe-eval'), and Playwright polls a string
+    # predicate of wait_for_function with eval inside the page; so these contexts bypass the
+    # CSP, and test_page_policy.py checks the pages under their real policy.
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 800}, bypass_csp=True)
     ctx.set_default_timeout(20_000)
     yield ctx
     ctx.close()

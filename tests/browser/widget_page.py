@@ -61,7 +61,7 @@ def open_widget(context: Any, base_url: str, *, init_scripts: tuple[str, ...] = 
 
 
 def wait_ready(page: Any) -> None:
-    page.wait_for_function("window.ZW && ZW.chat && ZW.chat.ready()")
+    page.wait_for_function("() => window.ZW && ZW.chat && ZW.chat.ready()")  # a function: works under CSP
 
 
 def hand_off(page: Any) -> str:

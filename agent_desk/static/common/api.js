@@ -14,6 +14,9 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(path, { method: method, headers: headers, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body) })
+      .catch(function () {  // the browser's own text ("Failed to fetch") means nothing to staff
+        throw Object.assign(new Error("无法连接服务器，请检查网络后重试"), { status: 0 });
+      })
       .then(function (r) {
         return r.text().then(function (t) {
           var data = {};
@@ -40,27 +43,52 @@
   Desk.CHANNELS = { web: "网页", miniprogram: "微信小程序" };
   Desk.REASONS = { button: "市民点击转人工", handoff_intent: "要求人工", fallback: "多次未识别", bot_unreachable: "机器人不可用" };
 
-  /* Resolves with the user once someone with one of ``roles`` is logged in. */
+  Desk.ROLE_NAMES = { agent: "坐席", manager: "管理人员" };
+
+  /* Resolves with the user once someone with one of ``roles`` is logged in. Someone logged
+     in with another role (an agent on the reports page) is told so and offered to log out
+     and switch accounts, rather than being shown an empty login form. */
   Desk.requireLogin = function (roles) {
     var box = document.getElementById("login");
-    function ok(user) {
-      if (roles && roles.indexOf(user.role) < 0) throw Object.assign(new Error("此页面仅限管理人员使用"), { status: 403 });
-      Desk.user = user; box.hidden = true; return user;
-    }
-    return Desk.api("GET", "/api/auth/me").then(function (d) { return ok(d.user); }).catch(function () {
+    var form = box.querySelector("form"), msg = box.querySelector(".login-error");
+    function allowed(user) { return !roles || roles.indexOf(user.role) >= 0; }
+    function accept(user) { Desk.user = user; box.hidden = true; msg.textContent = ""; return user; }
+    function deny(user) {
+      var names = (roles || []).map(function (r) { return Desk.ROLE_NAMES[r] || r; }).join("和");
       box.hidden = false;
-      return new Promise(function (resolve) {
-        var form = box.querySelector("form"), msg = box.querySelector(".login-error");
-        form.addEventListener("submit", function (ev) {
-          ev.preventDefault();
-          msg.textContent = "";
-          Desk.api("POST", "/api/auth/login", { username: form.username.value.trim(), password: form.password.value })
-            .then(function (d) {
-              try { sessionStorage.setItem(KEY, d.token); } catch (e) { /* cookie still works */ }
-              resolve(ok(d.user));
-            })
-            .catch(function (e) { msg.textContent = e.message || "登录失败"; });
-        });
+      // Only the message stays: a second login over this one would leave its session open.
+      Array.prototype.forEach.call(form.children, function (n) { if (n !== msg) n.hidden = true; });
+      msg.textContent = "此页面仅限" + names + "，您当前以" + (Desk.ROLE_NAMES[user.role] || user.role) +
+        "身份登录（" + user.display_name + "）。如需使用此页面，请退出后用" + names + "账号登录。";
+      var switchBtn = box.querySelector(".login-switch");
+      if (!switchBtn) {
+        switchBtn = Desk.el("button", "btn btn-primary login-switch", "退出并切换账号");
+        switchBtn.type = "button";
+        switchBtn.addEventListener("click", function () { Desk.logout(); });
+        box.appendChild(switchBtn);
+      }
+      var out = document.getElementById("logout");
+      if (out) { out.hidden = false; out.onclick = function () { Desk.logout(); }; }
+    }
+    return new Promise(function (resolve) {
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        msg.textContent = "";
+        Desk.api("POST", "/api/auth/login", { username: form.username.value.trim(), password: form.password.value })
+          .then(function (d) {
+            try { sessionStorage.setItem(KEY, d.token); } catch (e) { /* cookie still works */ }
+            if (allowed(d.user)) resolve(accept(d.user)); else deny(d.user);
+          })
+          .catch(function (e) { msg.textContent = e.message || "登录失败"; });
+      });
+      Desk.api("GET", "/api/auth/me").then(function (d) {
+        if (allowed(d.user)) resolve(accept(d.user)); else deny(d.user);
+      }).catch(function (e) {
+        box.hidden = false;
+        // A stored token that stopped working (logged out elsewhere, expired) is said so;
+        // a first visit just gets the form.
+        if (e.status !== 401 || Desk.token()) msg.textContent = e.message;
+        try { sessionStorage.removeItem(KEY); } catch (err) { /* ignore */ }
       });
     });
   };
