@@ -100,9 +100,24 @@ OPENAPI: dict[str, Any] = {
                                             params=[_query("from", {"type": "string", "format": "date"}),
                                                     _query("to", {"type": "string", "format": "date"})],
                                             responses={"200": "summary", "400": "bad dates", **_ERR})},
-        "/api/ratings/": {"get": _op("好差评 list (manager)", tag="ratings", params=[
-            _query("rectification", {"type": "string", "enum": ["none", "pending", "done"]})],
-            responses={"200": "ratings", "400": "bad filter", **_ERR})},
+        "/api/reports/cases": {"get": _op(
+            "工单明细: cases handed off in the date range, newest first, paged (manager)", tag="reports",
+            params=[_query("from", {"type": "string", "format": "date"}),
+                    _query("to", {"type": "string", "format": "date"}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                    _query("before", {"type": "integer", "description": "a case id: the page after it"})],
+            responses={"200": "cases", "400": "bad dates or paging", **_ERR})},
+        "/api/reports/cases.csv": {"get": _with(_op(
+            "Case-level CSV export (UTF-8 with BOM, China time, personal data masked), streamed (manager)",
+            tag="reports", params=[_query("from", {"type": "string", "format": "date"}),
+                                   _query("to", {"type": "string", "format": "date"})],
+            responses={"200": "text/csv", "400": "bad dates", **_ERR}))},
+        "/api/ratings/": {"get": _op("好差评 list, newest first (manager)", tag="ratings", params=[
+            _query("rectification", {"type": "string", "enum": ["none", "pending", "done", "bad"],
+                                     "description": "bad = every 不满意/非常不满意 rating"}),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+            _query("before", {"type": "integer", "description": "a rating id: the page after it"})],
+            responses={"200": "ratings", "400": "bad filter or paging", **_ERR})},
         "/api/ratings/{rating_id}/rectification": {"post": _op(
             "Record the rectification (整改) of a bad rating (manager)", tag="ratings",
             params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
