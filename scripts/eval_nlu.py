@@ -28,10 +28,10 @@ import argparse
 import asyncio
 import collections
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
-import random
 import shutil
 import sys
 import tempfile
@@ -116,11 +116,15 @@ def split(data, generated, seed: int, fraction: float):
     for msg in data.intent_examples:
         label = msg.get("intent_response_key") or msg.get("intent")
         by_label[label].append(msg)
-    rng = random.Random(seed)
+    # Each example's side is decided by a hash of (seed, label, text), not by one shuffled
+    # random stream: adding an example to one topic then moves at most one test question of
+    # that topic, instead of reshuffling every topic after it in the stream.
+    def rank(label: str, msg) -> str:
+        return hashlib.sha256(f"{seed}|{label}|{msg.get('text')}".encode("utf-8")).hexdigest()
+
     train, test = [], []
     for label in sorted(by_label):
-        msgs = sorted(by_label[label], key=lambda m: m.get("text"))
-        rng.shuffle(msgs)
+        msgs = sorted(by_label[label], key=lambda m: rank(label, m))
         n_test = max(1, round(len(msgs) * fraction))
         test += msgs[:n_test]
         train += msgs[n_test:]
@@ -181,8 +185,6 @@ def baseline_model(train_file: Path, examples: bytes, base_cfg: Path, work: Path
     The key covers the examples only: the baseline pipeline has no regex, lookup or
     synonym component, so editing those sections of data/nlu does not change it.
     """
-    import hashlib
-
     import rasa
 
     key = hashlib.sha256(examples + base_cfg.read_bytes() + rasa.__version__.encode()).hexdigest()

@@ -20,7 +20,8 @@ def render(report: dict) -> str:
         "",
         f"    {r['command']}",
         "",
-        f"Split: seed {r['seed']}, {int(r['fraction'] * 100)}% of every intent (out_of_scope per sub-kind) held out; "
+        f"Split: seed {r['seed']}, {int(r['fraction'] * 100)}% of every intent (out_of_scope per sub-kind) held out, "
+        "chosen by a hash of seed, intent and text; "
         f"{r['n_train']} training / {r['n_test']} test examples over {r['n_topics']} topic intents. "
         f"Generated variants (data/nlu/generated_variants.yml) are only trained on; {r['dropped']} held-out "
         f"questions were dropped because they equal a training text after normalisation or resemble a generated "
