@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from .staff_page import login as _login
 from .widget_page import open_widget
 
 pytestmark = pytest.mark.browser
@@ -39,13 +40,6 @@ def strict(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     yield new_context
     for ctx in made:
         ctx.close()
-
-
-def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    page.fill("#username", user)
-    page.fill("#password", password)
-    page.click("#login button[type=submit]")
 
 
 def _violations(page) -> list[str]:  # type: ignore[no-untyped-def]

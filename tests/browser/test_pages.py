@@ -10,16 +10,10 @@ import threading
 import pytest
 
 from .agent_api import AgentApi
+from .staff_page import login as _login
 from .widget_page import hand_off, open_widget
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    page.fill("#username", user)
-    page.fill("#password", password)
-    page.click("#login button[type=submit]")
 
 
 def test_agent_workspace_serves_a_citizen(context, web_desk, demo_users):  # type: ignore[no-untyped-def]

@@ -7,16 +7,10 @@ import io
 import pytest
 
 from .agent_api import AgentApi
+from .staff_page import login as _login
 from .widget_page import hand_off, open_widget
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    page.fill("#username", user)
-    page.fill("#password", password)
-    page.click("#login button[type=submit]")
 
 
 def _served_and_rated(context, web_desk, demo_users, score: str, comment: str) -> str:  # type: ignore[no-untyped-def]

@@ -5,16 +5,10 @@ from __future__ import annotations
 import pytest
 
 from .agent_api import AgentApi
+from .staff_page import login as _login
 from .widget_page import hand_off, open_widget
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, url: str, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url)
-    page.fill("#username", user)
-    page.fill("#password", password)
-    page.click("#login button[type=submit]")
 
 
 def test_header_keeps_the_citizen_through_accept_close_and_shows_the_rating(  # type: ignore[no-untyped-def]
