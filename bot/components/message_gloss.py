@@ -11,6 +11,8 @@ Two things citizens type carry meaning the n-gram views cannot see:
 * **colloquial and old names** (扯证, 房本, 暂住证, 良民证, 尊老金): citizens
   use dozens of them and no amount of examples lists them all, so a short
   lexicon adds the official term next to them, like the English glossary.
+* **pinyin abbreviations** (gjj, sfz, jzz, rxbm): typed without an input
+  method; a short list of the unambiguous ones adds the Chinese term.
 * **English words mixed into Chinese** ("business license 多久能拿到",
   "housing fund loan 额度"): the training data cannot hold every English
   phrasing of 47 services, so a glossary of service terms adds the Chinese
@@ -103,6 +105,18 @@ COLLOQUIAL_TERMS = {
     "市民中心": "政务服务中心", "行政服务中心": "政务服务中心", "办事大厅": "政务服务中心",
     "网厅": "网上办事", "回执号": "受理编号", "受理号": "受理编号", "工单号": "受理编号",
 }
+# Pinyin-initial abbreviations citizens type without an input method ("jzz丢了", "rxbm"),
+# read as whole Latin tokens. Only ones that name one service; not sb, gs, hk, nj, wz,
+# which are as often something else (an insult, 公司/工伤/个税, Hong Kong, 南京, 网站).
+ABBREVIATIONS = {
+    "gjj": "公积金", "sfz": "身份证", "jzz": "居住证", "sbk": "社保卡", "yb": "医保", "hz": "护照",
+    "jsz": "驾驶证", "gat": "港澳通行证", "txz": "通行证", "hkb": "户口本", "yyzz": "营业执照",
+    "bdc": "不动产", "bdcz": "不动产权证书", "fcz": "房产证", "ylj": "养老金", "syj": "失业金",
+    "syjt": "生育津贴", "rxbm": "入学报名", "xlrz": "学历认证", "jhz": "结婚证", "lhz": "离婚证",
+    "cszm": "出生证明", "wfzjl": "无犯罪记录证明", "ydjy": "异地就医", "cydk": "创业贷款",
+    "ldzc": "劳动仲裁", "ywtb": "一网通办", "jdc": "机动车", "gjjdk": "公积金贷款",
+}
+_ABBREVIATION_RE = re.compile(r"(?<![a-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z])")
 _COLLOQUIAL_RE = re.compile("|".join(re.escape(t) for t in sorted(COLLOQUIAL_TERMS, key=len, reverse=True)))
 
 _TERM_RE = re.compile(
@@ -139,9 +153,15 @@ def colloquial_glosses(text: str) -> List[str]:
     return [COLLOQUIAL_TERMS[m.group(0)] for m in _COLLOQUIAL_RE.finditer(text)]
 
 
+def abbreviation_glosses(text: str) -> List[str]:
+    """Chinese terms for pinyin-initial abbreviations typed as whole tokens ("jzz丢了" -> 居住证)."""
+    return [ABBREVIATIONS[m.group(1)] for m in _ABBREVIATION_RE.finditer(text.lower())]
+
+
 def glosses(text: str) -> List[str]:
-    """Every term added to a message: colloquial names' and English terms' official ones."""
-    return colloquial_glosses(text) + english_glosses(text)
+    """Every term added to a message: the official ones for colloquial names, English terms
+    and pinyin abbreviations."""
+    return colloquial_glosses(text) + english_glosses(text) + abbreviation_glosses(text)
 
 
 def gloss(text: str) -> str:

@@ -1,7 +1,9 @@
 """What the classifier reads: numbers named by their kind, English service terms glossed."""
 from components.message_gloss import (
+    ABBREVIATIONS,
     COLLOQUIAL_TERMS,
     ENGLISH_TERMS,
+    abbreviation_glosses,
     colloquial_glosses,
     english_glosses,
     gloss,
@@ -48,3 +50,12 @@ def test_every_gloss_is_chinese():
     terms = {**ENGLISH_TERMS, **COLLOQUIAL_TERMS}
     assert all(v and all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in terms.values())
     assert all(k == k.lower() and k.strip() == k for k in ENGLISH_TERMS)
+
+
+def test_pinyin_abbreviations_get_the_chinese_term():
+    assert abbreviation_glosses("JZZ丢了") == ["居住证"]
+    assert gloss("rxbm") == "rxbm 入学报名"
+    # Whole Latin tokens only, and ambiguous ones (sb, gs, hk) are not listed.
+    assert abbreviation_glosses("abcjzz") == [] and abbreviation_glosses("sb gs hk") == []
+    assert all(k == k.lower() and k.isascii() and k.isalpha() for k in ABBREVIATIONS)
+    assert all(all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in ABBREVIATIONS.values())
