@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 10 * 1024 * 1024
     keys = RedisKeys(settings.redis_prefix)
-    origins = list(settings.allowed_origins) if settings.allowed_origins else None
+    origins = realtime.origin_check(list(settings.allowed_origins)) if settings.allowed_origins else None
     sio = realtime.make_sio(redis_url=settings.redis_url, channel=keys.socketio_channel,
                             origins=origins)  # type: ignore[arg-type]
     app.ctx.settings = settings

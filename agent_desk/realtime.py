@@ -16,6 +16,26 @@ from .routes.common import SESSION_COOKIE
 from .services.delivery import AGENT_NS, AGENTS_ROOM, agent_room
 
 
+def origin_check(extra: tuple[str, ...] | list[str]):  # type: ignore[no-untyped-def]
+    """engine.io origin check: the desk's own origin (as the browser reached it) and ``extra``.
+
+    A plain list would replace engine.io's same-origin default, so setting DESK_ALLOWED_ORIGINS
+    to a site that embeds a Rasa widget would lock out the desk's own /widget and /agent pages.
+    """
+    allowed = {o.rstrip("/") for o in extra}
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        if not origin:
+            return True  # not a browser cross-origin request (engine.io does the same)
+        host = environ.get("HTTP_HOST")
+        own = {f"{environ.get('wsgi.url_scheme', 'http')}://{host}"} if host else set()
+        if host and "HTTP_X_FORWARDED_PROTO" in environ:
+            own.add(f"{environ['HTTP_X_FORWARDED_PROTO'].split(',')[0].strip()}://{host}")
+        return origin.rstrip("/") in allowed | own
+
+    return check
+
+
 def make_sio(*, redis_url: str, channel: str, origins: tuple[str, ...] | list[str] | str) -> socketio.AsyncServer:
     manager = socketio.AsyncRedisManager(redis_url, channel=channel)
     # Handler exceptions are logged through our structured logger instead of vanishing.

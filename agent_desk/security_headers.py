@@ -34,12 +34,13 @@ def make_middleware(allowed_origins: tuple[str, ...]) -> Callable[[Request, HTTP
 
     async def add_security_headers(request: Request, response: HTTPResponse) -> None:
         headers = response.headers
-        is_widget = request.path == WIDGET_PATH
+        path = request.path.rstrip("/") or "/"  # Sanic serves /widget/ as /widget
+        is_widget = path == WIDGET_PATH
         # By path as well as by type: a 304 for a page has no Content-Type, and the browser
         # would apply the headers of that 304 (a policy forbidding all scripts) to its copy.
         if is_widget:
             policy = csp["widget"]
-        elif request.path in PAGE_PATHS or (response.content_type or "").startswith("text/html"):
+        elif path in PAGE_PATHS or (response.content_type or "").startswith("text/html"):
             policy = csp["page"]
         else:
             policy = csp["other"]

@@ -121,13 +121,17 @@ EOT
 # Supervision. Without Rasa or the action server the desk still works: it hands every new
 # question to a person (docs/operations.md), so those two are restarted (a few times, with a
 # pause) while the desk stays up. Without the desk or Redis nothing works: stop everything.
-declare -A RESTARTS
+declare -A RESTARTS STARTED
+# Polled rather than `wait -n`: a server that exits while another is being restarted has been
+# reaped by then, and `wait -n` would never report it.
 while true; do
-  wait -n "${PID_OF[@]}" 2>/dev/null || true
+  sleep 2
   for name in "${!PID_OF[@]}"; do
     kill -0 "${PID_OF[$name]}" 2>/dev/null && continue
     case "$name" in
       rasa|actions)
+        # Five restarts per incident: a server that then ran for 10 minutes starts a new count.
+        [ $(( SECONDS - ${STARTED[$name]:-0} )) -gt 600 ] && RESTARTS[$name]=0
         RESTARTS[$name]=$(( ${RESTARTS[$name]:-0} + 1 ))
         if [ "${RESTARTS[$name]}" -gt 5 ]; then
           say "$name exited again (see .run/$name.log); not restarting it: the desk hands questions to agents"
@@ -137,6 +141,7 @@ while true; do
         say "$name exited (see .run/$name.log); restarting it (attempt ${RESTARTS[$name]} of 5)"
         sleep 3
         restart "$name"
+        STARTED[$name]=$SECONDS
         ;;
       *)
         say "$name exited unexpectedly; stopping everything (see .run/$name.log)"

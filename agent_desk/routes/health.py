@@ -9,7 +9,7 @@ from .common import desk
 bp = Blueprint("health")
 
 
-@bp.get("/healthz")
+@bp.route("/healthz", methods=["GET", "HEAD"])  # HEAD for load balancers and uptime checks
 async def healthz(request: Request):  # type: ignore[no-untyped-def]
     ctx = desk(request)
     checks: dict[str, str] = {}

@@ -224,9 +224,15 @@ async def close_case(ctx: DeskContext, *, case_id: int, agent: User, note: str =
         if agent.role.value != "manager" and case.agent_id != agent.id:
             raise CaseError("该工单不在您的处理中", 403)
         now = utcnow()
-        case.status = CaseStatus.closed
-        case.closed_at = now
-        case.close_note = note[:2000]
+        # Conditional, like accept: of two simultaneous closes (a double click, an agent and a
+        # manager) only one changes the row, so the citizen gets one rating card.
+        result = await session.execute(
+            update(Case).where(Case.id == case.id, Case.status != CaseStatus.closed)
+            .values(status=CaseStatus.closed, closed_at=now, close_note=note[:2000], updated_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise CaseError("工单已结束", 409)
+        await session.refresh(case)
         conv = await session.get(Conversation, case.conversation_id)
         citizen = await session.get(Citizen, case.citizen_id)
         assert conv is not None and citizen is not None

@@ -5,7 +5,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,8 +138,14 @@ async def complete_rectification(session: AsyncSession, *, rating_id: int, manag
     note = note.strip()
     if not note:
         raise RatingError("请填写整改情况说明", 400)
-    rating.rectification = "done"
-    rating.rectification_note = note[:2000]
-    rating.rectified_by = manager.id
-    rating.rectified_at = utcnow()
+    # Conditional: of two managers recording at once, one wins and the other is told, so no
+    # note is silently overwritten.
+    result = await session.execute(
+        update(Rating).where(Rating.id == rating_id, Rating.rectification == "pending")
+        .values(rectification="done", rectification_note=note[:2000], rectified_by=manager.id,
+                rectified_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise RatingError("该评价已由其他管理人员记录整改，请刷新后查看")
+    await session.refresh(rating)
     return rating

@@ -44,7 +44,7 @@ RATE_PREFIX = "/rate"
 PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
 RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
-KNOWLEDGE_REPLY_KINDS = frozenset({"answer", "menu"})  # bot reply kinds that name a service topic
+KNOWLEDGE_REPLY_KINDS = frozenset({"answer"})  # a menu only guesses the topic; an answer names it
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
 OFFERED_LOOKBACK = 50  # desk messages searched for the button a citizen pressed
 

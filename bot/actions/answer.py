@@ -30,8 +30,11 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
 # aspect ("要带什么材料", "多久能办好", "收费吗") gets that part of the guide first, so the
 # citizen does not have to find it in the whole entry; the rest of the guide follows.
 ASPECT_CUES = (
-    ("materials", re.compile(r"材料|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|需要什么|要什么证|要哪些证|要啥证")),
-    ("time_limit", re.compile(r"多久|多长时间|几天|几个工作日|多少天|时限|多快|啥时候能|什么时候能|多久能|到账")),
+    ("materials", re.compile(r"材料|带什么|带啥|带哪些|准备什么|准备啥|准备哪些|需要什么|要什么证|要哪些证|要啥证"
+                             r"|啥东西|什么东西|哪些东西")),
+    # "能领多久", "能贷多久" ask how long a benefit or loan lasts, not how long the office takes.
+    ("time_limit", re.compile(r"(?<![领贷交缴用住存])(多久|多长时间)|几天|几个工作日|多少天|时限|多快|啥时候能"
+                              r"|什么时候能|到账")),
     ("fee", re.compile(r"收费|多少钱|费用|要钱|花钱|免费|交钱|给钱|几块钱|工本费")),
     ("online", re.compile(r"网上|线上|在线|手机|app|小程序|公众号|不用跑|不去现场|足不出户|网办")),
     ("offline", re.compile(r"在哪|哪里办|去哪|到哪|地址|窗口|大厅|现场|怎么去|线下")),

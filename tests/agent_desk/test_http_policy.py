@@ -45,7 +45,7 @@ def directives(csp: str) -> dict[str, str]:
 
 
 def test_staff_pages_cannot_be_framed_and_run_only_their_own_files(http: httpx.Client) -> None:
-    for path in ["/agent", "/reports"]:
+    for path in ["/agent", "/reports", "/agent/", "/reports/"]:
         r = http.get(path)
         assert r.status_code == 200
         csp = directives(r.headers["content-security-policy"])
@@ -62,13 +62,14 @@ def test_staff_pages_cannot_be_framed_and_run_only_their_own_files(http: httpx.C
         assert again.headers["content-security-policy"] == r.headers["content-security-policy"]
 
 
-def test_the_widget_can_be_embedded(http: httpx.Client) -> None:
-    r = http.get("/widget")
+@pytest.mark.parametrize("path", ["/widget", "/widget/"])
+def test_the_widget_can_be_embedded(http: httpx.Client, path: str) -> None:
+    r = http.get(path)
     csp = directives(r.headers["content-security-policy"])
     assert csp["frame-ancestors"] == "*"  # DESK_ALLOWED_ORIGINS is empty: embed.js on any site
     assert "x-frame-options" not in r.headers
     assert csp["connect-src"] == "'self'" and r.headers["x-content-type-options"] == "nosniff"
-    again = http.get("/widget", headers={"If-Modified-Since": r.headers["last-modified"]})
+    again = http.get(path, headers={"If-Modified-Since": r.headers["last-modified"]})
     assert again.status_code == 304
     assert again.headers["content-security-policy"] == r.headers["content-security-policy"]
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=", r.text)
@@ -89,7 +90,7 @@ def test_api_responses_carry_the_headers_too(http: httpx.Client) -> None:
 
 
 def test_pages_and_files_answer_head(http: httpx.Client) -> None:
-    for path in [*PAGES, "/favicon.ico", "/static/common/api.js"]:
+    for path in [*PAGES, "/favicon.ico", "/static/common/api.js", "/healthz"]:
         get, head = http.get(path), http.head(path)
         assert head.status_code == 200, path
         assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]

@@ -180,3 +180,33 @@ async def test_mini_program_digit_carries_the_case_of_the_card_it_answers(desk_c
     inbound = await to_inbound(desk_ctx, {"FromUserName": openid, "MsgType": "text", "Content": "５", "MsgId": "1"})
     req = parse_rate_payload(inbound.text)
     assert req is not None and (req.case, req.score) == ("SL20261204-0003", 1)
+
+
+async def test_two_managers_recording_a_rectification_at_once_one_wins(desk_ctx, outbox) -> None:
+    import asyncio
+
+    from agent_desk.services.ratings import RatingError, complete_rectification
+
+    cid = f"rectify-{uuid.uuid4().hex[:10]}"
+    case, card = await served_case(desk_ctx, outbox, cid, await make_agent(desk_ctx, "戊"))
+    await handle_inbound(desk_ctx, say(cid, card.buttons[4].payload))  # 非常不满意
+    await outbox.wait_for(cid, rated_for(case))
+    rating = (await ratings_of(desk_ctx, case))[case.tracking_no]
+    assert rating is not None and rating.rectification == "pending"
+    async with desk_ctx.sessions() as session:
+        managers = [await create_user(session, username=f"m{i}-{uuid.uuid4().hex[:6]}", display_name=f"主管{i}",
+                                      role=Role.manager, password="manager-password-123") for i in (1, 2)]
+        await session.commit()
+
+    async def record(manager, note: str):  # type: ignore[no-untyped-def]
+        async with desk_ctx.sessions() as session:
+            done = await complete_rectification(session, rating_id=rating.id, manager=manager, note=note)
+            await session.commit()
+            return done.rectification_note
+
+    results = await asyncio.gather(record(managers[0], "已约谈坐席并回访市民"), record(managers[1], "已整改"),
+                                   return_exceptions=True)
+    notes = [r for r in results if isinstance(r, str)]
+    assert len(notes) == 1 and sum(isinstance(r, RatingError) for r in results) == 1
+    stored = (await ratings_of(desk_ctx, case))[case.tracking_no]
+    assert stored is not None and stored.rectification == "done" and stored.rectification_note == notes[0]

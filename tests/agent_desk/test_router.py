@@ -124,6 +124,28 @@ async def test_exactly_one_agent_wins_a_simultaneous_accept(desk_ctx, outbox) ->
     assert assigned.metadata["agent_name"] in ("甲", "乙")
 
 
+async def test_simultaneous_closes_send_one_rating_card(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    res = await handle_inbound(desk_ctx, say(cid, "/human_handoff"))
+    case = await case_of(desk_ctx, res.conversation_id)
+    agent = await make_agent(desk_ctx, "丁")
+    async with desk_ctx.sessions() as session:
+        manager = await create_user(session, username=f"mgr-{uuid.uuid4().hex[:6]}", display_name="主管",
+                                    role=Role.manager, password="manager-password-123")
+        await session.commit()
+    await accept_case(desk_ctx, case_id=case.id, agent=agent)
+    results = await asyncio.gather(close_case(desk_ctx, case_id=case.id, agent=agent),
+                                   close_case(desk_ctx, case_id=case.id, agent=agent),
+                                   close_case(desk_ctx, case_id=case.id, agent=manager), return_exceptions=True)
+    assert sum(isinstance(r, Case) for r in results) == 1
+    assert all(r.code == 409 for r in results if isinstance(r, CaseError)) and len(results) == 3
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rating_request")
+    async with desk_ctx.sessions() as session:
+        cards = (await session.execute(select(func.count()).select_from(Message).where(
+            Message.conversation_id == res.conversation_id, Message.text.like("%本次服务已结束%")))).scalar_one()
+    assert cards == 1
+
+
 async def test_agent_chat_close_and_one_rating_per_case(desk_ctx, outbox) -> None:
     cid = citizen_id()
     res = await handle_inbound(desk_ctx, say(cid, "/human_handoff"))

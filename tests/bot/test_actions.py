@@ -60,6 +60,14 @@ def test_a_question_about_one_aspect_gets_that_part_first(question, first):
         assert payload["text"].count(part) == 1, part
 
 
+def test_how_long_a_benefit_lasts_is_not_a_processing_time_question():
+    from actions.answer import asked_aspects
+
+    assert asked_aspects("失业金能领多久") == [] and asked_aspects("公积金贷款能贷多久") == []
+    assert asked_aspects("失业金多久能到账") == ["time_limit"]
+    assert asked_aspects("办居住证需要啥东西") == ["materials"]
+
+
 def test_a_general_question_gets_the_guide_in_its_usual_order():
     topic = get_kb().topics["huzhao"]
     for question in ("护照怎么办", "护照的条件、材料、费用、时限都说一下"):

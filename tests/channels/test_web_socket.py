@@ -230,6 +230,9 @@ async def test_origin_check(limited_desk: Desk) -> None:
         await connect(limited_desk.url, headers={"Origin": "https://evil.example.com"})
     ok = await connect(limited_desk.url, headers={"Origin": "https://www.example.gov.cn"})
     await ok.sio.disconnect()
+    # Listing an embedding site must not lock out the desk's own pages (/widget, /agent).
+    own = await connect(limited_desk.url, headers={"Origin": limited_desk.url})
+    await own.sio.disconnect()
 
 
 @pytest.mark.e2e

@@ -122,9 +122,17 @@
   }
 
   function bindActions() {
+    // One request per click: a double click must not turn a won case into "已被其他客服接入".
+    function busy(button, promise) {
+      button.disabled = true;
+      return promise.then(function (v) { button.disabled = false; return v; },
+                          function (e) { button.disabled = false; throw e; });
+    }
     $("accept").onclick = function () {
-      var id = current.id;
-      Desk.api("POST", "/api/cases/" + id + "/accept").then(function (d) {
+      var id = current.id, button = $("accept");
+      if (button.disabled) return;
+      $("conv-error").textContent = "";
+      busy(button, Desk.api("POST", "/api/cases/" + id + "/accept")).then(function (d) {
         upsert(d.case);
         tab = "mine"; selectTab(); openCase(id);
       }).catch(function (e) {
@@ -136,8 +144,10 @@
     $("close-cancel").onclick = function () { $("close-form").hidden = true; };
     $("close-form").onsubmit = function (ev) {
       ev.preventDefault();
-      var id = current.id;
-      Desk.api("POST", "/api/cases/" + id + "/close", { note: $("close-note").value }).then(function (d) {
+      var id = current.id, button = $("close-form").querySelector("button[type=submit]");
+      if (button && button.disabled) return;
+      var request = Desk.api("POST", "/api/cases/" + id + "/close", { note: $("close-note").value });
+      (button ? busy(button, request) : request).then(function (d) {
         upsert(d.case); $("close-note").value = ""; $("close-form").hidden = true;
         current = cases.get(id); showHead(); renderList();
         Desk.api("GET", "/api/cases/" + id + "/messages").then(function (r) { r.messages.forEach(function (m) { transcript.add(m); }); });
