@@ -16,6 +16,7 @@ from agent_desk.services.ratings import parse_rate_payload
 from agent_desk.services.router import handle_inbound
 from channels.base import InboundMessage, OutboundMessage
 from tests.agent_desk import capture
+from tests.agent_desk.staff import make_agent
 
 
 @pytest.fixture
@@ -25,14 +26,6 @@ def outbox() -> capture.Outbox:
 
 def say(cid: str, text: str) -> InboundMessage:
     return InboundMessage(channel=capture.CHANNEL, external_user_id=cid, text=text)  # type: ignore[arg-type]
-
-
-async def make_agent(ctx, name: str):  # type: ignore[no-untyped-def]
-    async with ctx.sessions() as session:
-        user = await create_user(session, username=f"{name}-{uuid.uuid4().hex[:6]}", display_name=name,
-                                 role=Role.agent, password="agent-password-123")
-        await session.commit()
-        return user
 
 
 async def served_case(ctx, outbox: capture.Outbox, cid: str, agent) -> tuple[Case, OutboundMessage]:  # type: ignore[no-untyped-def]

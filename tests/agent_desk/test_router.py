@@ -18,6 +18,7 @@ from agent_desk.services.cases import CaseError, accept_case, close_case, send_a
 from agent_desk.services.router import handle_inbound
 from channels.base import InboundMessage
 from tests.agent_desk import capture
+from tests.agent_desk.staff import make_agent
 
 
 @pytest.fixture
@@ -32,14 +33,6 @@ def citizen_id() -> str:
 def say(cid: str, text: str, source_id: str | None = None, kind: str = "text") -> InboundMessage:
     return InboundMessage(channel=capture.CHANNEL, external_user_id=cid, text=text,  # type: ignore[arg-type]
                           source_id=source_id, kind=kind)  # type: ignore[arg-type]
-
-
-async def make_agent(ctx, name: str):  # type: ignore[no-untyped-def]
-    async with ctx.sessions() as session:
-        user = await create_user(session, username=f"{name}-{uuid.uuid4().hex[:6]}", display_name=name,
-                                 role=Role.agent, password="agent-password-123")
-        await session.commit()
-        return user
 
 
 async def case_of(ctx, conversation_id: int) -> Case:  # type: ignore[no-untyped-def]
