@@ -3,16 +3,13 @@ it), and staff login on them: an agent on the manager-only reports page, logout 
 session."""
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from .staff_page import login as _login
-from .widget_page import open_widget
+from .widget_page import host_page, open_widget
 
 pytestmark = pytest.mark.browser
 
@@ -91,20 +88,11 @@ def test_pages_run_under_their_policy_without_violations(strict, web_desk, demo_
 
 
 def test_widget_embedded_on_another_site_under_its_policy(strict, web_desk, tmp_path):  # type: ignore[no-untyped-def]
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>示例市政务服务网</title></head><body>"
-        f"<script src='{web_desk.url}/static/widget/embed.js' data-desk-url='{web_desk.url}'></script>"
-        "</body></html>", encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with host_page(tmp_path, web_desk.url) as url:
         page = strict().new_page()
-        page.goto(f"http://localhost:{server.server_address[1]}/index.html")
+        page.goto(url)
         page.click("#zw-embed-launcher")
         frame = page.frame_locator("#zw-embed-frame")
         frame.locator("#zw-input").fill("你好")  # frame-ancestors let the host page show it
         frame.locator("#zw-send").click()
         frame.locator(".zw-from-system", has_text="受理编号").wait_for()
-    finally:
-        server.shutdown()

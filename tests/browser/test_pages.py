@@ -2,16 +2,13 @@
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
 import io
-import threading
 
 import pytest
 
 from .agent_api import AgentApi
 from .staff_page import login as _login
-from .widget_page import hand_off, open_widget
+from .widget_page import hand_off, host_page, open_widget
 
 pytestmark = pytest.mark.browser
 
@@ -81,23 +78,11 @@ def test_reports_page_refuses_agents(context, web_desk, demo_users):  # type: ig
 
 
 def test_embed_script_on_another_site(context, web_desk, tmp_path):  # type: ignore[no-untyped-def]
-    # A real server on another origin (localhost, other port): Chromium's local-network rules
-    # treat intercepted pages as public and would block the loopback desk.
-    (tmp_path / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>示例市政务服务网</title></head><body>"
-        "<h1>示例市政务服务网</h1>"
-        f"<script src='{web_desk.url}/static/widget/embed.js' data-desk-url='{web_desk.url}'></script>"
-        "</body></html>", encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with host_page(tmp_path, web_desk.url) as url:
         page = context.new_page()
-        page.goto(f"http://localhost:{server.server_address[1]}/index.html")
+        page.goto(url)
         page.click("#zw-embed-launcher")
         frame = page.frame_locator("#zw-embed-frame")
         frame.locator("#zw-input").fill("你好")
         frame.locator("#zw-send").click()
         frame.locator(".zw-from-system", has_text="受理编号").wait_for()
-    finally:
-        server.shutdown()

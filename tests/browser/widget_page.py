@@ -1,7 +1,12 @@
 """Helpers for driving the citizen widget in a Playwright page."""
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 TRACKING_RE = re.compile(r"[A-Z]{2}\d{8}-\d{4}")
@@ -79,3 +84,24 @@ def rendered(page: Any) -> list[dict[str, Any]]:
     return page.evaluate("""() => [...document.querySelectorAll('#zw-log .zw-msg:not(.zw-welcome)')].map(n => ({
         id: n.dataset.id ? Number(n.dataset.id) : null, cls: n.className,
         text: n.querySelector('.zw-bubble').innerText }))""")
+
+
+@contextlib.contextmanager
+def host_page(directory, desk_url: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A page of another site that embeds the widget with embed.js; yields its URL.
+
+    A real server on another origin (localhost, other port): Chromium's local-network rules
+    treat intercepted pages as public and would block the loopback desk.
+    """
+    (directory / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>示例市政务服务网</title></head><body>"
+        "<h1>示例市政务服务网</h1>"
+        f"<script src='{desk_url}/static/widget/embed.js' data-desk-url='{desk_url}'></script>"
+        "</body></html>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/index.html"
+    finally:
+        server.shutdown()
