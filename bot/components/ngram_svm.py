@@ -24,6 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from components.message_gloss import gloss, glosses, number_kinds
+from components.scheme_pairs import settle_scheme_pairs
 from components.text_views import (
     initials_view,
     mark_negated_words,
@@ -196,11 +197,12 @@ class NgramSvm:
         """Probabilities per class; all zeros for a message the model does not
         recognise (see ``recognises``): the SVM's intercepts and n-grams of
         padding, punctuation or stray letters alone would otherwise pick a
-        class with confidence."""
+        class with confidence. Topics that differ only in the scheme named
+        are settled by the name (components/scheme_pairs.py)."""
         if self.svm is None:
             raise RuntimeError("NgramSvm used before fit")
         probs = softmax(self._scores(self.svm, self._matrix(self._rows(messages))), self.temperature)
+        classes = self.classes
         for i, (text, _) in enumerate(messages):
-            if not self.recognises(text):
-                probs[i] = 0.0
+            probs[i] = settle_scheme_pairs(text, probs[i], classes) if self.recognises(text) else 0.0
         return probs

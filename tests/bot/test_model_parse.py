@@ -147,3 +147,22 @@ def test_independent_questions_are_answered_with_their_topic(parse):
     wrong = [(q, t, parse(q)["intent"]["name"]) for q, t in questions]
     wrong = [w for w in wrong if w[1] != w[2]]
     assert len(wrong) <= 0.05 * len(questions), wrong
+
+
+# The same transfer question about each scheme: the scheme named decides (components/scheme_pairs.py).
+SAME_WORDS_TRANSFERS = [
+    ("{}能跟着我转到新公司那个城市去吗", {"社保": "shebao_zhuanyi", "公积金": "gjj_zhuanyi"}),
+    ("{}从外地转到新单位这边，大概要等多久", {"养老保险": "shebao_zhuanyi", "住房公积金": "gjj_zhuanyi"}),
+    ("要去外省工作了，这边的{}是不是得办转出", {"社保": "shebao_zhuanyi", "gjj": "gjj_zhuanyi"}),
+]
+
+
+@pytest.mark.parametrize("template,topics", SAME_WORDS_TRANSFERS)
+def test_named_scheme_decides_between_the_two_transfer_topics(parse, template, topics):
+    from .test_training_data import ROOT
+
+    corpus = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "data" / "nlu").glob("*.yml"))
+    for scheme, topic in topics.items():
+        question = template.format(scheme)
+        assert question not in corpus
+        assert parse(question)["intent"]["name"] == topic, question
