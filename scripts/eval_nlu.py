@@ -11,7 +11,9 @@ Run with the bot environment from the repository root:
 2. Trains our pipeline (bot/config.yml, or --config) and a baseline
    (JiebaTokenizer + one CountVectorsFeaturizer + DIETClassifier with Rasa's
    defaults except 50 epochs; --baseline-epochs 300 for DIET's own default)
-   on the same train split. The trained baseline is cached by a hash of the
+   on the same train split; the baseline is trained and run in a process of
+   its own, so it never sees the jieba dictionary our pipeline loads
+   (jieba's dictionary is process-wide). The trained baseline is cached by a hash of the
    split and its config (~/.cache/zhengwu-kefu/eval/): on 2 CPUs 50 epochs take
    about 20 minutes, 300 about two hours; the report gives the epochs and the
    training time measured when it was trained.
@@ -33,6 +35,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -214,6 +217,37 @@ def predict(model: Path, texts: List[str]) -> List[dict]:
     return asyncio.run(run())
 
 
+def baseline_parses(train_msgs, train_file: Path, base_cfg: Path, work: Path,
+                    texts: List[str], unseen_texts: List[str]) -> Tuple[List[dict], List[dict], float]:
+    """The baseline's parses of the held-out and independent questions, and its training time.
+
+    Trained and run in a process of its own: jieba's dictionary is process-wide,
+    and once our pipeline has loaded data/jieba into it, the baseline's plain
+    JiebaTokenizer would cut words with our government terms too (and cut them
+    differently at test time than when it was trained in another run).
+    """
+    job = work / "baseline-job.json"
+    job.write_text(json.dumps(dict(
+        train_file=str(train_file), base_cfg=str(base_cfg), work=str(work),
+        examples=examples_yaml(train_msgs).decode("utf-8"), texts=texts, unseen=unseen_texts,
+    ), ensure_ascii=False), encoding="utf-8")
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--baseline-job", str(job)], check=True)
+    result = json.loads((work / "baseline-result.json").read_text(encoding="utf-8"))
+    return result["held_out"], result["unseen"], float(result["train_s"])
+
+
+def run_baseline_job(job_file: Path) -> None:
+    """Child side of :func:`baseline_parses` (``--baseline-job``): nothing of ours is loaded here."""
+    job = json.loads(job_file.read_text(encoding="utf-8"))
+    work = Path(job["work"])
+    model, seconds = baseline_model(Path(job["train_file"]), job["examples"].encode("utf-8"),
+                                    Path(job["base_cfg"]), work)
+    parses = predict(model, job["texts"] + job["unseen"])
+    n = len(job["texts"])
+    (work / "baseline-result.json").write_text(json.dumps(
+        dict(held_out=parses[:n], unseen=parses[n:], train_s=seconds), ensure_ascii=False), encoding="utf-8")
+
+
 def top1(parse: dict, skip_fallback: bool) -> str:
     if not skip_fallback:
         return parse["intent"]["name"]
@@ -236,18 +270,25 @@ def metrics(gold: List[str], pred: List[str]):
     return acc, rows, confusions
 
 
-def score_independent(ours_model: Path, base_model: Path | None) -> dict | None:
-    """Top-1 of both models on tests/bot/unseen_questions.yml (written without the training data)."""
+def independent_questions() -> Tuple[List[str], List[str]]:
+    """Texts and topics of tests/bot/unseen_questions.yml (written without the training data)."""
     if not UNSEEN.exists():
-        return None
+        return [], []
     items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
-    texts, gold = [q["text"] for q in items], [q["topic"] for q in items]
+    return [q["text"] for q in items], [q["topic"] for q in items]
+
+
+def score_independent(ours_model: Path, base_parses: List[dict] | None) -> dict | None:
+    """Top-1 of both models on the independent questions (the baseline's parsed in its own process)."""
+    texts, gold = independent_questions()
+    if not texts:
+        return None
     ours = [top1(p, False) for p in predict(ours_model, texts)]
-    base = None if base_model is None else [top1(p, False) for p in predict(base_model, texts)]
+    base = None if base_parses is None else [top1(p, False) for p in base_parses]
     result = dict(
-        n=len(items),
-        ours=sum(g == p for g, p in zip(gold, ours)) / len(items),
-        base=float("nan") if base is None else sum(g == p for g, p in zip(gold, base)) / len(items),
+        n=len(texts),
+        ours=sum(g == p for g, p in zip(gold, ours)) / len(texts),
+        base=float("nan") if base is None else sum(g == p for g, p in zip(gold, base)) / len(texts),
         misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(texts, gold, ours) if g != p],
     )
     print(f"unseen questions: ours {result['ours']:.3f}, baseline {result['base']:.3f}", flush=True)
@@ -266,7 +307,11 @@ def main() -> None:
                     help="DIET epochs of the baseline (DIET's own default is 300: about two hours here)")
     ap.add_argument("--no-write", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--errors", type=Path, help="also write ours' misclassified held-out questions here (TSV)")
+    ap.add_argument("--baseline-job", type=Path, help=argparse.SUPPRESS)  # internal: see baseline_parses
     args = ap.parse_args()
+    if args.baseline_job:
+        run_baseline_job(args.baseline_job)
+        return
 
     data, generated = load_examples()
     train_msgs, test_msgs, dropped = split(data, generated, args.seed, args.test_fraction)
@@ -281,8 +326,12 @@ def main() -> None:
         gold_rs = [m.get("intent_response_key") for m in test_msgs]
         print(f"train {len(train_msgs)} / test {len(test_msgs)} (dropped {dropped} duplicates)", flush=True)
 
+        base_parses: List[dict] = []
+        base_unseen: List[dict] | None = None
+        if not args.skip_baseline:  # first, so that --baseline-only stops before ours is trained
+            base_parses, base_unseen, base_s = baseline_parses(
+                train_msgs, train_file, base_cfg, work, texts, independent_questions()[0])
         if args.baseline_only:
-            baseline_model(train_file, examples_yaml(train_msgs), base_cfg, work)
             return
         ours_model, ours_s = train(args.config.resolve(), train_file, work, "ours")
         print(f"ours trained in {ours_s:.0f}s", flush=True)
@@ -295,10 +344,8 @@ def main() -> None:
             base_acc = base_raw = base_s = float("nan")
             base_rows: list = []
         else:
-            base_path, base_s = baseline_model(train_file, examples_yaml(train_msgs), base_cfg, work)
-            base = predict(base_path, texts)
-            base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base])
-            base_raw = metrics(gold, [top1(p, True) for p in base])[0]
+            base_acc, base_rows, _ = metrics(gold, [top1(p, False) for p in base_parses])
+            base_raw = metrics(gold, [top1(p, True) for p in base_parses])[0]
 
         rs_pairs = []  # (gold sub-kind, predicted sub-kind, its confidence) for out_of_scope questions
         for g, p in zip(gold_rs, ours):
@@ -322,7 +369,7 @@ def main() -> None:
             sum(1 for g, t, r in offered if g in (t, r)) / len(offered),  # gold answered or offered first
         )
 
-        unseen = score_independent(ours_model, None if args.skip_baseline else base_path)
+        unseen = score_independent(ours_model, base_unseen)
         p50, p95, n = parse_latency(ours_model, texts, args.latency_repeats, cwd=BOT, pythonpath=ROOT)
         report = dict(
             date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
