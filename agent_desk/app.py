@@ -18,7 +18,7 @@ from . import queue, realtime, security_headers
 from .bot_client import BotClient
 from .context import DeskContext
 from .db import make_engine, make_sessionmaker
-from .errors import error_response
+from .errors import error_response, unexpected_error
 from .logging_setup import configure_logging
 from .openapi import OPENAPI
 from .redis_keys import RedisKeys
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
         return json(OPENAPI)
 
     app.exception(SanicException)(error_response)
+    app.exception(Exception)(unexpected_error)  # anything else: polite 500, traceback to the log
     app.on_request(auth.refuse_ended_sessions)
     app.on_response(security_headers.make_middleware(settings.allowed_origins))
 

@@ -19,7 +19,8 @@ class JsonFormatter(logging.Formatter):
             if k not in _STD and not k.startswith("_"):
                 data[k] = mask_pii(v) if isinstance(v, str) else v
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            # A traceback quotes the exception's text, which can hold what a citizen typed.
+            data["exc"] = mask_pii(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False, default=str)
 
 

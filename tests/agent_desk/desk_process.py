@@ -42,13 +42,13 @@ class DeskProcess:
 
 
 def start(pg_url: str, redis_url: str, service_token: str, *, extra: dict[str, str] | None = None,
-          name: str = "desk-http") -> DeskProcess:
+          name: str = "desk-http", asgi: str = "agent_desk.asgi:app") -> DeskProcess:
     port = services.free_port()
     prefix = f"{name}-{uuid.uuid4().hex[:8]}"
     env = services.desk_env(database_url=pg_url, redis_url=redis_url, port=port,
                             bot_url=f"http://127.0.0.1:{services.free_port()}", prefix=prefix,
                             service_token=service_token, extra={"DESK_SECRET_KEY": SECRET, **(extra or {})})
-    proc = services.start_desk(env, port, name=name)
+    proc = services.start_desk(env, port, name=name, asgi=asgi)
     return DeskProcess(url=f"http://127.0.0.1:{port}", log=proc.log, prefix=prefix, proc=proc)
 
 

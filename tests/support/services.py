@@ -118,8 +118,9 @@ class Proc:
         self._fh.close()
 
 
-def start_desk(env: dict[str, str], port: int, *, name: str = "desk") -> Proc:
-    p = Proc(name, [sys.executable, "-m", "uvicorn", "agent_desk.asgi:app", "--host", "127.0.0.1",
+def start_desk(env: dict[str, str], port: int, *, name: str = "desk", asgi: str = "agent_desk.asgi:app") -> Proc:
+    """The desk under uvicorn; ``asgi`` names another app object (a test's desk with extra routes)."""
+    p = Proc(name, [sys.executable, "-m", "uvicorn", asgi, "--host", "127.0.0.1",
                     "--port", str(port), "--no-access-log"], cwd=ROOT, env=env)
     wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/healthz"), timeout=60, what="desk", proc=p.proc, log=p.log)
     return p
