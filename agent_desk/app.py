@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     sio = realtime.make_sio(redis_url=settings.redis_url, channel=keys.socketio_channel,
                             origins=origins)  # type: ignore[arg-type]
     app.ctx.settings = settings
+    if not settings.is_dev and not settings.cookie_secure:
+        log.warning("staff session cookie is not Secure: set DESK_PUBLIC_URL=https://... (or DESK_COOKIE_SECURE=on) "
+                    "when the desk is served over https")
     app.ctx.sio = sio
 
     for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp, uploads.bp, ratings.bp):

@@ -19,6 +19,24 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _flag(name: str, default: bool) -> bool:
+    text = _env(name, "").lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be on or off (1/0, true/false, yes/no), not {text!r}")
+
+
+def _public_url(name: str) -> str:
+    url = _env(name, "").rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with https:// or http://, not {url!r}")
+    return url
+
+
 def _positive_int(name: str, default: int) -> int:
     text = _env(name, str(default))
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
@@ -41,6 +59,10 @@ class Settings:
     service_token: str = ""  # the action server's token for /api/internal/*
     max_message_chars: int = 500
     session_ttl_s: int = 12 * 3600
+    # The address staff and citizens use (the proxy's, e.g. https://kefu.example.gov.cn); empty
+    # when they reach the desk directly. The session cookie is Secure when that is https.
+    public_url: str = ""
+    cookie_secure: bool = False
     # Login throttling (services/login_throttle.py): failures counted per username and per
     # client address within the window; reaching a limit locks logins for ``login_lock_s``.
     login_max_failures: int = 5
@@ -73,6 +95,7 @@ class Settings:
             if not service_token:
                 raise SettingsError("DESK_SERVICE_TOKEN must be set outside dev mode")
         origins = tuple(o.strip() for o in _env("DESK_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        public_url = _public_url("DESK_PUBLIC_URL")
         return cls(
             env=env,
             host=_env("DESK_HOST", "127.0.0.1"),
@@ -87,6 +110,8 @@ class Settings:
             service_token=service_token or secrets.token_urlsafe(24),
             max_message_chars=int(_env("DESK_MAX_MESSAGE_CHARS", "500")),
             allowed_origins=origins,
+            public_url=public_url,
+            cookie_secure=_flag("DESK_COOKIE_SECURE", public_url.startswith("https://")),
             login_max_failures=_positive_int("DESK_LOGIN_MAX_FAILURES", cls.login_max_failures),
             login_ip_max_failures=_positive_int("DESK_LOGIN_IP_MAX_FAILURES", cls.login_ip_max_failures),
             login_failure_window_s=_positive_int("DESK_LOGIN_FAILURE_WINDOW_S", cls.login_failure_window_s),

@@ -9,7 +9,17 @@ from sanic.exceptions import BadRequest, Unauthorized
 from ..services import audit, login_throttle
 from ..services.auth import authenticate
 from ..services.login_throttle import Lockout
-from .common import SESSION_COOKIE, bearer_token, bool_field, client_ip, current_user, desk, json_body, str_field
+from .common import (
+    bearer_token,
+    bool_field,
+    clear_session_cookie,
+    client_ip,
+    current_user,
+    desk,
+    json_body,
+    set_session_cookie,
+    str_field,
+)
 
 bp = Blueprint("auth", url_prefix="/api/auth")
 
@@ -65,8 +75,7 @@ async def login(request: Request):  # type: ignore[no-untyped-def]
     await login_throttle.clear_user(ctx.redis, ctx.keys, username=username)
     token = ctx.extras["signer"].issue(user)
     resp = json({"token": token, "user": user_view(user)})
-    resp.add_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=False,
-                    max_age=ctx.settings.session_ttl_s, path="/")
+    set_session_cookie(resp, token, ctx.settings)
     return resp
 
 
@@ -89,7 +98,7 @@ async def logout(request: Request):  # type: ignore[no-untyped-def]
                            ip=client_ip(request))
         await session.commit()
     resp = json({"ok": True})
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(resp, ctx.settings)
     return resp
 
 
@@ -112,5 +121,5 @@ async def refuse_ended_sessions(request: Request) -> HTTPResponse | None:
     if claims is None or not await signer.is_revoked(ctx.redis, ctx.keys, claims):
         return None  # not a staff token, or a live one: the view decides
     resp = json({"error": "登录已退出或已失效，请重新登录"}, status=401)
-    resp.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(resp, ctx.settings)
     return resp

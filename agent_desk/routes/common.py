@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sanic import Request
+from sanic import HTTPResponse, Request
 from sanic.exceptions import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 
 from channels.base import safe_text
 
 from ..context import DeskContext
 from ..models import User
+from ..settings import Settings
 
 SESSION_COOKIE = "desk_session"
 MAX_JSON_BYTES = 256 * 1024  # API bodies are small; uploads have their own route and limit
@@ -71,6 +72,21 @@ def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadRequest("请求体必须是 JSON 对象")
     return data
+
+
+def set_session_cookie(resp: HTTPResponse, token: str, settings: Settings) -> None:
+    # HttpOnly: page scripts never read it (they keep their own copy of the token);
+    # SameSite=Strict: other sites cannot make a browser send it; Secure over https, so a
+    # plain-http request to the same host (a typo, a downgrade) never carries it.
+    resp.add_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=settings.cookie_secure,
+                    max_age=settings.session_ttl_s, path="/")
+
+
+def clear_session_cookie(resp: HTTPResponse, settings: Settings) -> None:
+    # The same attributes as when it was set: Sanic's delete_cookie always adds Secure, which a
+    # browser ignores when it comes over plain http, leaving the cookie in place.
+    resp.add_cookie(SESSION_COOKIE, "", httponly=True, samesite="Strict", secure=settings.cookie_secure,
+                    max_age=0, path="/")
 
 
 def bearer_token(request: Request) -> str | None:
