@@ -123,6 +123,17 @@ OPENAPI: dict[str, Any] = {
             params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
                                                      "properties": {"note": {"type": "string"}}},
             responses={"200": "done", "400": "note missing", **_ERR})},
+        "/api/staff/": {"get": _op("Staff accounts: id, username, name, role, active (manager)", tag="staff",
+                                   responses={"200": "staff", "401": "not logged in", "403": "wrong role"})},
+        "/api/staff/{user_id}/disable": {"post": _op(
+            "停用 an account: it can no longer log in, every session of it ends and its live workspace "
+            "sockets are closed at once; returns how many cases it still holds (manager)", tag="staff",
+            params=[_path_param("user_id")], responses={"200": "disabled", "401": "not logged in",
+                                                        "403": "wrong role", "404": "no such account",
+                                                        "409": "one's own account"})},
+        "/api/staff/{user_id}/enable": {"post": _op(
+            "启用 an account again; it must log in anew (manager)", tag="staff", params=[_path_param("user_id")],
+            responses={"200": "enabled", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
         "/api/cases/{case_id}/channel-info": {"get": _op(
             "Channel facts for answering: for WeChat, the 48-hour window and messages left", tag="cases",
             params=_CASE, responses={"200": "channel, window (null outside WeChat), undelivered count", **_ERR})},

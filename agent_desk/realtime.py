@@ -11,8 +11,12 @@ from urllib.parse import parse_qs
 
 import socketio
 from sanic import Sanic
+from sqlalchemy import select
 
+from .context import DeskContext
+from .models import User
 from .routes.common import SESSION_COOKIE
+from .services import staff_sockets
 from .services.delivery import AGENT_NS, AGENTS_ROOM, agent_room
 
 
@@ -58,17 +62,39 @@ def _token_from(environ: dict[str, Any], auth: Any) -> str | None:
     return (qs.get("token") or [None])[0]
 
 
+async def _account_active(ctx: DeskContext, user_id: int) -> bool:
+    async with ctx.sessions() as session:
+        return bool(await session.scalar(select(User.active).where(User.id == user_id)))
+
+
 def register(app: Sanic, sio: socketio.AsyncServer) -> None:
     @sio.on("connect", namespace=AGENT_NS)
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
         token = _token_from(environ, auth)
-        ctx = app.ctx.desk
-        data = await ctx.extras["signer"].check(ctx.redis, ctx.keys, token) if token else None  # not logged out
-        if not data:
+        ctx: DeskContext = app.ctx.desk
+        signer = ctx.extras["signer"]
+        data = await signer.check(ctx.redis, ctx.keys, token) if token else None  # not logged out
+        if not data or not await _account_active(ctx, int(data["uid"])):
             raise socketio.exceptions.ConnectionRefusedError("请先登录")
-        await sio.save_session(sid, {"uid": data["uid"], "role": data["role"]}, namespace=AGENT_NS)
+        uid = int(data["uid"])
+        await staff_sockets.remember(ctx, user_id=uid, sid=sid, jti=data["jti"])
+        await sio.save_session(sid, {"uid": uid, "role": data["role"]}, namespace=AGENT_NS)
         await sio.enter_room(sid, AGENTS_ROOM, namespace=AGENT_NS)
-        await sio.enter_room(sid, agent_room(int(data["uid"])), namespace=AGENT_NS)
+        await sio.enter_room(sid, agent_room(uid), namespace=AGENT_NS)
         if data["role"] == "manager":
             await sio.enter_room(sid, "managers", namespace=AGENT_NS)
+        # A logout since the check above may have found this socket not yet connected, and
+        # socket.io ignores a disconnect then; so check again, last (a refusal leaves the rooms).
+        if await signer.is_revoked(ctx.redis, ctx.keys, data):
+            await staff_sockets.forget(ctx, user_id=uid, sid=sid)
+            raise socketio.exceptions.ConnectionRefusedError("请先登录")
+        staff_sockets.close_at_expiry(ctx, sid=sid, claims=data)
         return True
+
+    @sio.on("disconnect", namespace=AGENT_NS)
+    async def disconnect(sid: str, *reason: Any) -> None:
+        try:
+            session = await sio.get_session(sid, namespace=AGENT_NS)
+        except KeyError:
+            return
+        await staff_sockets.forget(app.ctx.desk, user_id=int(session["uid"]), sid=sid)

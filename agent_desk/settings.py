@@ -109,6 +109,7 @@ class Settings:
             bot_timeout_s=float(_env("BOT_TIMEOUT_S", "8")),
             service_token=service_token or secrets.token_urlsafe(24),
             max_message_chars=int(_env("DESK_MAX_MESSAGE_CHARS", "500")),
+            session_ttl_s=_positive_int("DESK_SESSION_TTL_S", cls.session_ttl_s),
             allowed_origins=origins,
             public_url=public_url,
             cookie_secure=_flag("DESK_COOKIE_SECURE", public_url.startswith("https://")),

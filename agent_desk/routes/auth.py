@@ -6,7 +6,7 @@ import math
 from sanic import Blueprint, HTTPResponse, Request, json
 from sanic.exceptions import BadRequest, Unauthorized
 
-from ..services import audit, login_throttle
+from ..services import audit, login_throttle, staff_sockets
 from ..services.auth import authenticate
 from ..services.login_throttle import Lockout
 from .common import (
@@ -88,10 +88,12 @@ async def logout(request: Request):  # type: ignore[no-untyped-def]
     signer = ctx.extras["signer"]
     if everywhere:
         await signer.revoke_all(ctx.redis, ctx.keys, user.id)
+        await staff_sockets.disconnect(ctx, user_id=user.id)
     else:
         claims = signer.verify(bearer_token(request) or "")
         if claims is not None:  # current_user accepted this very token
             await signer.revoke(ctx.redis, ctx.keys, claims)
+            await staff_sockets.disconnect(ctx, user_id=user.id, jti=claims["jti"])
     async with ctx.sessions() as session:
         await audit.record(session, actor_id=user.id, actor_role=user.role.value, action="auth.logout",
                            target_type="user", target_id=user.username, detail={"everywhere": everywhere},

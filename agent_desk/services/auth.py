@@ -57,6 +57,11 @@ def not_before_key(keys: RedisKeys, user_id: int) -> str:
     return f"{keys.prefix}:auth:not_before:{user_id}"
 
 
+def sockets_key(keys: RedisKeys, user_id: int) -> str:
+    """Hash of this user's open /agent sockets: socket id -> token id (services/staff_sockets.py)."""
+    return f"{keys.prefix}:auth:sockets:{user_id}"
+
+
 class TokenSigner:
     def __init__(self, secret: str, ttl_s: int) -> None:
         self._s = URLSafeTimedSerializer(secret, salt="desk-staff-session")

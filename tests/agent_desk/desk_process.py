@@ -42,9 +42,10 @@ class DeskProcess:
 
 
 def start(pg_url: str, redis_url: str, service_token: str, *, extra: dict[str, str] | None = None,
-          name: str = "desk-http", asgi: str = "agent_desk.asgi:app") -> DeskProcess:
+          name: str = "desk-http", asgi: str = "agent_desk.asgi:app", prefix: str = "") -> DeskProcess:
+    """A desk process; processes given the same ``prefix`` act as workers of one desk."""
     port = services.free_port()
-    prefix = f"{name}-{uuid.uuid4().hex[:8]}"
+    prefix = prefix or f"{name}-{uuid.uuid4().hex[:8]}"
     env = services.desk_env(database_url=pg_url, redis_url=redis_url, port=port,
                             bot_url=f"http://127.0.0.1:{services.free_port()}", prefix=prefix,
                             service_token=service_token, extra={"DESK_SECRET_KEY": SECRET, **(extra or {})})

@@ -209,8 +209,21 @@
     socket = io("/agent", { auth: { token: Desk.token() || "" }, path: "/socket.io/" });
     var live = $("live");
     socket.on("connect", function () { live.textContent = "在线"; load(); });
-    socket.on("disconnect", function () { live.textContent = "连接中断，重连中…"; });
-    socket.on("connect_error", function () { live.textContent = "连接失败，重试中…"; });
+    // The desk closes or refuses the connection itself when this login ended (退出 in another
+    // window, 退出所有设备, account disabled, token expired); socket.io does not retry then.
+    // Reloading shows the login form with the desk's reason.
+    function connectionRefused() {
+      live.textContent = "登录已结束";
+      Desk.api("GET", "/api/auth/me").then(function () { live.textContent = "连接中断，请刷新页面"; }, function (e) {
+        if (e.status === 401) location.reload(); else live.textContent = "连接中断，请刷新页面";
+      });
+    }
+    socket.on("disconnect", function (reason) {
+      if (reason === "io server disconnect") connectionRefused(); else live.textContent = "连接中断，重连中…";
+    });
+    socket.on("connect_error", function () {
+      if (socket.active) live.textContent = "连接失败，重试中…"; else connectionRefused();
+    });
     var reloadTimer = null;
     socket.on("queue_updated", function (d) {
       upsert(d.case);
