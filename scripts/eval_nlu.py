@@ -77,7 +77,8 @@ policies: []
 """
 
 
-UNSEEN = ROOT / "tests" / "bot" / "unseen_questions.yml"
+# Independent question sets (written from shared/policy_topics.yml without the training data).
+INDEPENDENT = (ROOT / "tests" / "bot" / "unseen_questions.yml", ROOT / "tests" / "bot" / "hard_questions.yml")
 EVAL_CACHE = Path(os.environ.get("ZWKF_CACHE", Path.home() / ".cache" / "zhengwu-kefu")) / "eval"
 DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
 
@@ -270,29 +271,33 @@ def metrics(gold: List[str], pred: List[str]):
     return acc, rows, confusions
 
 
-def independent_questions() -> Tuple[List[str], List[str]]:
-    """Texts and topics of tests/bot/unseen_questions.yml (written without the training data)."""
-    if not UNSEEN.exists():
-        return [], []
-    items = yaml.safe_load(UNSEEN.read_text(encoding="utf-8"))["questions"]
-    return [q["text"] for q in items], [q["topic"] for q in items]
+def independent_questions() -> List[Tuple[Path, List[str], List[str]]]:
+    """(file, texts, topics) of each independent question set that exists."""
+    sets = []
+    for path in INDEPENDENT:
+        if path.exists():
+            items = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+            sets.append((path, [q["text"] for q in items], [q["topic"] for q in items]))
+    return sets
 
 
-def score_independent(ours_model: Path, base_parses: List[dict] | None) -> dict | None:
-    """Top-1 of both models on the independent questions (the baseline's parsed in its own process)."""
-    texts, gold = independent_questions()
-    if not texts:
-        return None
-    ours = [top1(p, False) for p in predict(ours_model, texts)]
-    base = None if base_parses is None else [top1(p, False) for p in base_parses]
-    result = dict(
-        n=len(texts),
-        ours=sum(g == p for g, p in zip(gold, ours)) / len(texts),
-        base=float("nan") if base is None else sum(g == p for g, p in zip(gold, base)) / len(texts),
-        misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(texts, gold, ours) if g != p],
-    )
-    print(f"unseen questions: ours {result['ours']:.3f}, baseline {result['base']:.3f}", flush=True)
-    return result
+def score_independent(ours_model: Path, base_parses: List[dict] | None) -> List[dict]:
+    """Top-1 of both models on each independent set (the baseline's parsed in its own process,
+    all sets in one list, in order)."""
+    results, offset = [], 0
+    for path, texts, gold in independent_questions():
+        ours = [top1(p, False) for p in predict(ours_model, texts)]
+        base = None if base_parses is None else [top1(p, False) for p in base_parses[offset:offset + len(texts)]]
+        offset += len(texts)
+        result = dict(
+            file=os.path.relpath(path, ROOT), n=len(texts),
+            ours=sum(g == p for g, p in zip(gold, ours)) / len(texts),
+            base=float("nan") if base is None else sum(g == p for g, p in zip(gold, base)) / len(texts),
+            misses=[(t.replace("|", "/"), g, p) for t, g, p in zip(texts, gold, ours) if g != p],
+        )
+        print(f"{result['file']}: ours {result['ours']:.3f}, baseline {result['base']:.3f}", flush=True)
+        results.append(result)
+    return results
 
 
 def main() -> None:
@@ -330,7 +335,8 @@ def main() -> None:
         base_unseen: List[dict] | None = None
         if not args.skip_baseline:  # first, so that --baseline-only stops before ours is trained
             base_parses, base_unseen, base_s = baseline_parses(
-                train_msgs, train_file, base_cfg, work, texts, independent_questions()[0])
+                train_msgs, train_file, base_cfg, work, texts,
+                [t for _, set_texts, _ in independent_questions() for t in set_texts])
         if args.baseline_only:
             return
         ours_model, ours_s = train(args.config.resolve(), train_file, work, "ours")

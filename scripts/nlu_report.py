@@ -81,20 +81,27 @@ def _num(x: float, spec: str = ".3f") -> str:
     return "n/a" if math.isnan(x) else format(x, spec)
 
 
+_SET_NOTES = {
+    "tests/bot/unseen_questions.yml": "written from the topic list only, without looking at the training data",
+    "tests/bot/hard_questions.yml": "a second writer, topic list only, eight styles per topic (situations "
+                                    "without the official term, dialect, rambling, fragments, typos, pinyin/English, "
+                                    "traditional, emoji); see the file's header",
+}
+
+
 def _unseen_lines(r: dict) -> list:
-    u = r.get("unseen")
-    if not u:
-        return []
-    lines = [
-        f"Independent questions (`tests/bot/unseen_questions.yml`: {u['n']} questions written from the topic "
-        "list only, without looking at the training data; never trained on): top-1 "
-        f"**{u['ours']:.3f}** ours, {_num(u['base'])} baseline (same models as above).",
-        "",
-    ]
-    if u["misses"]:
-        lines += ["Its misses (ours):", "", "| question | expected | got |", "| --- | --- | --- |"]
-        lines += [f"| {t} | {g} | {p} |" for t, g, p in u["misses"]]
-        lines.append("")
+    lines: list = []
+    for u in r.get("unseen") or []:
+        note = _SET_NOTES.get(u["file"], "written without the training data")
+        lines += [
+            f"Independent questions (`{u['file']}`: {u['n']} questions, {note}; never trained on): top-1 "
+            f"**{u['ours']:.3f}** ours, {_num(u['base'])} baseline (same models as above).",
+            "",
+        ]
+        if u["misses"]:
+            lines += ["Its misses (ours):", "", "| question | expected | got |", "| --- | --- | --- |"]
+            lines += [f"| {t} | {g} | {p} |" for t, g, p in u["misses"]]
+            lines.append("")
     return lines
 
 

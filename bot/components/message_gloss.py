@@ -82,7 +82,7 @@ ENGLISH_TERMS = {
     "address": "地址", "opening hours": "上班时间", "office hours": "上班时间",
     "working hours": "上班时间", "appointment": "预约", "booking": "预约",
     "queue number": "取号", "password": "密码", "login": "登录", "log in": "登录",
-    "account": "账号", "complaint": "投诉", "complain": "投诉", "suggestion": "建议",
+    "account": "账号", "company": "公司", "complaint": "投诉", "complain": "投诉", "suggestion": "建议",
     "no criminal record": "无犯罪记录证明", "criminal record": "无犯罪记录证明",
     "certificate": "证明", "real person": "人工", "human agent": "人工",
     "customer service": "人工客服", "operator": "人工", "status": "进度", "progress": "进度",
@@ -96,11 +96,11 @@ COLLOQUIAL_TERMS = {
     "门慢": "门诊慢特病", "门特病": "门诊慢特病", "特殊病种": "门诊慢特病", "新农合": "城乡居民医保",
     "合作医疗": "城乡居民医保", "暂住证": "居住证", "良民证": "无犯罪记录证明", "无罪证明": "无犯罪记录证明",
     "准生证": "生育登记", "出生纸": "出生医学证明", "驾照": "驾驶证", "驾驶本": "驾驶证", "驾本": "驾驶证",
-    "验车": "年检", "审车": "年检", "车检": "年检", "罚单": "违章", "电子眼": "违章",
+    "开车证": "驾驶证", "开车本": "驾驶证", "开车的本": "驾驶证", "验车": "年检", "审车": "年检", "车检": "年检", "罚单": "违章", "电子眼": "违章",
     "扯证": "结婚登记", "扯结婚证": "结婚登记", "房本": "房产证", "个体执照": "个体工商户营业执照",
     "残补": "残疾人两项补贴", "两项补贴": "残疾人两项补贴", "尊老金": "高龄津贴", "敬老金": "高龄津贴",
     "长寿金": "高龄津贴", "寿星补贴": "高龄津贴", "小升初": "初中入学", "幼升小": "小学入学",
-    "学信网": "学历认证", "产假工资": "生育津贴", "生育金": "生育津贴", "就创证": "就业创业证",
+    "学信网": "学历认证", "文凭": "学历证书", "产假工资": "生育津贴", "生育金": "生育津贴", "就创证": "就业创业证",
     "失业证": "就业创业证", "创业贷": "创业担保贷款", "讨薪": "欠薪", "工钱": "工资",
     "市民中心": "政务服务中心", "行政服务中心": "政务服务中心", "办事大厅": "政务服务中心",
     "网厅": "网上办事", "回执号": "受理编号", "受理号": "受理编号", "工单号": "受理编号",
@@ -116,6 +116,21 @@ ABBREVIATIONS = {
     "cszm": "出生证明", "wfzjl": "无犯罪记录证明", "ydjy": "异地就医", "cydk": "创业贷款",
     "ldzc": "劳动仲裁", "ywtb": "一网通办", "jdc": "机动车", "gjjdk": "公积金贷款",
 }
+# Emoji whose meaning in a chat is one word ("🙏" after an answer is thanks). Faces are
+# left alone: 😊 or 😭 go with any question.
+EMOJI_TERMS = {"🙏": "谢谢", "👍": "好的", "👌": "好的"}
+# An age of 80 or more ("奶奶八十六了", "我妈85了", "90周岁"): citizens describe the
+# elderly allowance by the age, in digits or Chinese numerals, rarely by its name. One
+# shared term lets every form of the age count the same; whether it decides the topic
+# is learned, and training examples of people that old asking about other services
+# (医保报销, 社保卡, 身份证 …) keep it from deciding alone.
+AGE_TERM = "八十岁以上"
+_AGE_RE = re.compile(
+    r"(?<![\d.])(?:[89]\d|1[01]\d)(?:多?周?岁|了|大寿)"
+    r"|(?:八十|九十|一百)[一二三四五六七八九]?(?:多?周?岁|了|多|大寿)"
+    r"|(?:过了|满|年过)(?:八十|九十|一百)|百岁"
+)
+_EMOJI_RE = re.compile("|".join(re.escape(e) for e in EMOJI_TERMS))
 _ABBREVIATION_RE = re.compile(r"(?<![a-z])(" + "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z])")
 _COLLOQUIAL_RE = re.compile("|".join(re.escape(t) for t in sorted(COLLOQUIAL_TERMS, key=len, reverse=True)))
 
@@ -158,10 +173,21 @@ def abbreviation_glosses(text: str) -> List[str]:
     return [ABBREVIATIONS[m.group(1)] for m in _ABBREVIATION_RE.finditer(text.lower())]
 
 
+def age_glosses(text: str) -> List[str]:
+    """``AGE_TERM`` once when the message gives an age of 80 or more ("我妈85了" -> 八十岁以上)."""
+    return [AGE_TERM] if _AGE_RE.search(text) else []
+
+
+def emoji_glosses(text: str) -> List[str]:
+    """Words for the emoji of ``EMOJI_TERMS`` in ``text`` ("🙏" -> 谢谢)."""
+    return [EMOJI_TERMS[m.group(0)] for m in _EMOJI_RE.finditer(text)]
+
+
 def glosses(text: str) -> List[str]:
-    """Every term added to a message: the official ones for colloquial names, English terms
-    and pinyin abbreviations."""
-    return colloquial_glosses(text) + english_glosses(text) + abbreviation_glosses(text)
+    """Every term added to a message: the official ones for colloquial names, English terms,
+    pinyin abbreviations, an old age and a few emoji."""
+    return (colloquial_glosses(text) + english_glosses(text) + abbreviation_glosses(text)
+            + age_glosses(text) + emoji_glosses(text))
 
 
 def gloss(text: str) -> str:

@@ -1,10 +1,13 @@
 """What the classifier reads: numbers named by their kind, English service terms glossed."""
 from components.message_gloss import (
     ABBREVIATIONS,
+    AGE_TERM,
     COLLOQUIAL_TERMS,
     ENGLISH_TERMS,
     abbreviation_glosses,
+    age_glosses,
     colloquial_glosses,
+    emoji_glosses,
     english_glosses,
     gloss,
     number_kinds,
@@ -59,3 +62,16 @@ def test_pinyin_abbreviations_get_the_chinese_term():
     assert abbreviation_glosses("abcjzz") == [] and abbreviation_glosses("sb gs hk") == []
     assert all(k == k.lower() and k.isascii() and k.isalpha() for k in ABBREVIATIONS)
     assert all(all("\u4e00" <= ch <= "\u9fff" for ch in v) for v in ABBREVIATIONS.values())
+
+
+def test_an_age_of_eighty_or_more_is_one_term_in_any_numerals():
+    for text in ("我妈85了政府给不给钱", "奶奶今年八十六了", "90周岁老人", "家里老人过了八十", "百岁老人", "外公100岁大寿"):
+        assert age_glosses(text) == [AGE_TERM], text
+    # younger ages, birth decades, years and amounts are not ages of 80+
+    for text in ("我妈58了", "80后买房", "1985年出生", "交了85块", "等了12.85岁", "七十九岁"):
+        assert age_glosses(text) == [], text
+
+
+def test_emoji_with_one_meaning_are_glossed():
+    assert emoji_glosses("🙏") == ["谢谢"] and emoji_glosses("好的👍") == ["好的"]
+    assert emoji_glosses("社保卡丢了😭") == []
