@@ -27,6 +27,7 @@ from components.message_gloss import gloss, glosses, number_kinds
 from components.scheme_pairs import settle_scheme_pairs
 from components.text_views import (
     initials_view,
+    is_spaced_pinyin,
     mark_negated_words,
     mark_negation,
     pinyin_view,
@@ -179,7 +180,8 @@ class NgramSvm:
 
         A Chinese character seen in training is enough. A message without one
         must contain a Latin or digit token of two or more characters seen in
-        training ("gjj", "sfz", "12345") or full pinyin ("gongjijin"):
+        training ("gjj", "sfz", "12345"), full pinyin ("gongjijin") or pinyin
+        typed one syllable per word ("zai ma"):
         otherwise its letters only share fragments with abbreviations ("zzzz"
         with jzz 居住证, "xxxx" with xx 谢谢) and the SVM would answer a
         keyboard mash with confidence. Single letters and digits do not count:
@@ -191,7 +193,10 @@ class NgramSvm:
         known_latin = getattr(self, "known_latin", None)
         if known_latin is None:  # a model saved before this check existed
             return any(ch.isalnum() and ch in self.known_chars for ch in text)
-        return any(len(tok) > 1 and (tok in known_latin or split_pinyin(tok)) for tok in latin_tokens(text))
+        tokens = latin_tokens(text)
+        if is_spaced_pinyin([t for t in tokens if not t.isdigit()]):
+            return True
+        return any(len(tok) > 1 and (tok in known_latin or split_pinyin(tok)) for tok in tokens)
 
     def predict_proba(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> np.ndarray:
         """Probabilities per class; all zeros for a message the model does not

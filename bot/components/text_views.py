@@ -29,7 +29,8 @@ from typing import AbstractSet, Iterable, List, Optional
 
 from pypinyin import lazy_pinyin
 
-__all__ = ["mark_negation", "mark_negated_words", "pinyin_view", "initials_view", "question_clause", "NEGATORS"]
+__all__ = ["mark_negation", "mark_negated_words", "pinyin_view", "initials_view", "question_clause", "NEGATORS",
+           "is_spaced_pinyin"]
 
 # Words that open a negated stretch: "不是X，是Y", "不要X", "并非X".
 NEGATORS = ("而不是", "不是", "不要", "不想", "并非", "不用", "不办")
@@ -103,6 +104,14 @@ def split_pinyin(word: str) -> Optional[List[str]]:
                     best[end] = candidate
     result = best[n]
     return result if result is not None and len(result) >= 2 else None
+
+
+def is_spaced_pinyin(words: List[str]) -> bool:
+    """Two or more Latin words that are all pinyin syllables ("zai ma", "ban hu zhao"): a
+    message typed without an input method, one syllable per word. Single letters do not
+    count, so stray letters ("a b c") are not pinyin."""
+    syllables = _syllables()
+    return len(words) >= 2 and all(len(w) >= 2 and w.lower() in syllables for w in words)
 
 
 def _latin_words(word: str) -> List[str]:

@@ -51,8 +51,8 @@ def test_latin_junk_gets_no_confidence_but_abbreviations_and_pinyin_do(model):
     # "gggg" shares n-grams with the trained "gjj"; none of these is a trained token or pinyin.
     junk = model.predict_proba(_rows(["gggg", "zzzz", "asdf 123"]))
     assert np.all(junk == 0.0)
-    probs = model.predict_proba(_rows(["GJJ", "gongjijin tiqu"]))
-    assert [model.classes[int(i)] for i in probs.argmax(axis=1)] == ["gjj", "gjj"]
+    probs = model.predict_proba(_rows(["GJJ", "gongjijin tiqu", "gong ji jin ti qu"]))
+    assert [model.classes[int(i)] for i in probs.argmax(axis=1)] == ["gjj", "gjj", "gjj"]
     assert np.all(probs.max(axis=1) > 0.0)
 
 

@@ -79,3 +79,12 @@ def test_question_clause_is_the_clause_that_asks():
 def test_question_clause_is_part_of_the_message(text):
     clause = question_clause(text)
     assert clause in text
+
+
+def test_spaced_pinyin_is_syllables_only():
+    from components.text_views import is_spaced_pinyin
+
+    assert is_spaced_pinyin(["zai", "ma"]) and is_spaced_pinyin(["ban", "hu", "zhao"])
+    assert not is_spaced_pinyin(["zai"])  # one syllable is as likely a stray word
+    assert not is_spaced_pinyin(["a", "b", "c"]) and not is_spaced_pinyin(["qwerty", "zzzz"])
+    assert not is_spaced_pinyin(["how", "are", "you"])
