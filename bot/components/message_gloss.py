@@ -115,6 +115,7 @@ ABBREVIATIONS = {
     "syjt": "生育津贴", "rxbm": "入学报名", "xlrz": "学历认证", "jhz": "结婚证", "lhz": "离婚证",
     "cszm": "出生证明", "wfzjl": "无犯罪记录证明", "ydjy": "异地就医", "cydk": "创业贷款",
     "ldzc": "劳动仲裁", "ywtb": "一网通办", "jdc": "机动车", "gjjdk": "公积金贷款",
+    "rg": "人工", "zrg": "转人工",
 }
 # Emoji whose meaning in a chat is one word ("🙏" after an answer is thanks). Faces are
 # left alone: 😊 or 😭 go with any question.

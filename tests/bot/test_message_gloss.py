@@ -58,6 +58,7 @@ def test_every_gloss_is_chinese():
 def test_pinyin_abbreviations_get_the_chinese_term():
     assert abbreviation_glosses("JZZ丢了") == ["居住证"]
     assert gloss("rxbm") == "rxbm 入学报名"
+    assert abbreviation_glosses("转rg") == ["人工"] and abbreviation_glosses("zrg") == ["转人工"]
     # Whole Latin tokens only, and ambiguous ones (sb, gs, hk) are not listed.
     assert abbreviation_glosses("abcjzz") == [] and abbreviation_glosses("sb gs hk") == []
     assert all(k == k.lower() and k.isascii() and k.isalpha() for k in ABBREVIATIONS)
