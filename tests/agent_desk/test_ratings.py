@@ -163,7 +163,7 @@ def test_rate_payload_parsing() -> None:
 async def test_mini_program_digit_carries_the_case_of_the_card_it_answers(desk_ctx) -> None:
     from agent_desk.services.cases import rating_card
     from channels.miniprogram import to_inbound
-    from channels.miniprogram_outbound import render_text
+    from channels.miniprogram_render import render_text
 
     case = Case(tracking_no="SL20261204-0003")
     text, options = render_text(rating_card(case), first_option=1)

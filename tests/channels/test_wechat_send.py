@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 
-from channels import miniprogram, miniprogram_outbound, wechat_api
+from channels import miniprogram, miniprogram_outbound, miniprogram_render, wechat_api
 from channels.base import Button, OutboundMessage
 from tests.support.fake_wechat import FakeWeChat
 
@@ -160,7 +160,7 @@ async def test_turn_is_merged_and_buttons_become_numbered_options(wx, fake: Fake
     texts = fake.texts_to(citizen.external_id)
     assert len(texts) == 1  # two replies, one WeChat message: the quota is 5 per citizen message
     assert texts[0] == ("社保卡补办需携带身份证原件。\n\n还需要什么帮助？\n1. 查询办理进度\n2. 转人工客服\n"
-                        + miniprogram_outbound.OPTIONS_HINT)
+                        + miniprogram_render.OPTIONS_HINT)
     options = json.loads(await wx.redis.get(wx.keys.wechat_options(citizen.external_id)))
     assert options == {"1": "/case_status", "2": "/human_handoff"}
     assert await _delivery(wx, ids) == {ids[0]: ("sent", None), ids[1]: ("sent", None)}
@@ -192,8 +192,8 @@ async def test_long_answer_uses_as_few_messages_as_the_length_limit_allows(wx, f
     await _send_all(wx, citizen, outs, ids)
     texts = fake.texts_to(citizen.external_id)
     total = len(long_text.encode())
-    assert len(texts) == -(-total // miniprogram_outbound.MAX_TEXT_BYTES)  # the minimum possible: 8
-    assert all(len(t.encode()) <= miniprogram_outbound.MAX_TEXT_BYTES for t in texts)
+    assert len(texts) == -(-total // miniprogram_render.MAX_TEXT_BYTES)  # the minimum possible: 8
+    assert all(len(t.encode()) <= miniprogram_render.MAX_TEXT_BYTES for t in texts)
     assert "\n".join(texts) == long_text
 
 
