@@ -78,6 +78,12 @@ class Settings:
     wechat_secret: str = ""
     wechat_msg_format: str = "json"
     wechat_api_base: str = "https://api.weixin.qq.com"
+    # Mini-program delivery recovery (channels/miniprogram_resend.py). A message not sent this
+    # long after it was stored, or whose sender has shown no progress this long (its process
+    # died, WeChat hung), is taken over by the sweep that every worker runs at start and every
+    # interval. It must outlast one send with all its retries (about 40 s at worst).
+    wechat_resend_after_s: int = 60
+    wechat_resend_interval_s: int = 15
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +130,8 @@ class Settings:
             wechat_secret=_env("WECHAT_SECRET", ""),
             wechat_msg_format=_env("WECHAT_MSG_FORMAT", "json").lower(),
             wechat_api_base=_env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+            wechat_resend_after_s=_positive_int("WECHAT_RESEND_AFTER_S", cls.wechat_resend_after_s),
+            wechat_resend_interval_s=_positive_int("WECHAT_RESEND_INTERVAL_S", cls.wechat_resend_interval_s),
         )
 
 

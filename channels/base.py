@@ -13,6 +13,12 @@ from typing import Any, Literal
 
 ChannelName = Literal["web", "miniprogram"]
 
+# Channels that hand each outbound message to a third party's API and get an answer to record:
+# their messages are stored "pending", tracked to "sent" or "undelivered", and sent by another
+# worker if the one that stored them dies first (channels/miniprogram_resend.py). The web channel
+# emits on the citizen's socket and the widget fetches what it missed, so its messages stay "stored".
+PUSHED_CHANNELS = frozenset({"miniprogram"})
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

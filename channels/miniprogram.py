@@ -7,7 +7,8 @@ POST /webhooks/miniprogram  a pushed message, JSON or XML (WECHAT_MSG_FORMAT); s
 
 WeChat retries a push that is not answered within 5 s, three times. So the push is verified,
 deduplicated in Redis (SET NX with a TTL, shared by all workers) and answered ``success`` at
-once; the message is processed by a background task. Outbound: ``miniprogram_outbound``.
+once; the message is processed by a background task. Outbound: ``miniprogram_outbound``, and
+``miniprogram_resend`` for what a worker stored but never sent.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as xml_fromstring
 from sanic import Blueprint, Request, text
 
+from . import miniprogram_resend
 from .base import Button, InboundMessage, OutboundMessage
 from .miniprogram_outbound import send_to_citizen
 from .wechat_api import mask_openid
@@ -247,3 +249,4 @@ def register(app: Sanic) -> None:
     bp.add_route(receive, PATH, methods=["POST"], strict_slashes=False)
     app.blueprint(bp)
     app.blueprint(miniprogram_info.make_blueprint())
+    miniprogram_resend.install(app)

@@ -30,6 +30,10 @@ PERMANENT_ERRORS = {
     45002: "消息内容超过长度限制",
     48001: "小程序未获得客服消息接口权限",
 }
+# Answers that say WeChat could not be reached, or was too busy, rather than that this message
+# is unacceptable: -1 system busy, and our own -2 (HTTP error, timeout) and -3 (no access_token:
+# the token endpoint unreachable, or appid/secret wrong until an operator fixes them).
+UNREACHABLE = frozenset({-1, -2, -3})
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)  # three retries after the first try, about 3.5 s in total
 HTTP_TIMEOUT_S = 5.0
 
@@ -45,6 +49,11 @@ class SendResult:
     errmsg: str = ""
     attempts: int = 1
     permanent: bool = False
+
+    @property
+    def unreachable(self) -> bool:
+        """Failed through every retry for want of WeChat, not because of the message: try later."""
+        return not self.ok and self.errcode in UNREACHABLE
 
     @property
     def reason(self) -> str:

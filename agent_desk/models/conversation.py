@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -35,6 +35,15 @@ class Conversation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+# Delivery states of a message to the citizen. Web messages stay "stored": the widget fetches what
+# it missed when it reconnects, so there is no receipt to wait for. Channels that push through a
+# third party's API (the mini-program) store theirs "pending"; a worker claims it ("claimed"),
+# marks it "sending" right before the API call that carries it, and records "sent" or
+# "undelivered" (with ``delivery_error``). channels/miniprogram_claims.py owns these moves.
+DELIVERY_OPEN = ("pending", "claimed", "sending")
+_OPEN_SQL = "delivery IN ('pending', 'claimed', 'sending')"
+
+
 class Message(Base):
     """Every message from whoever, stored before anything else happens.
 
@@ -45,6 +54,9 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("citizen_id", "source_id", name="uq_messages_citizen_source"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # Only messages still on their way: the resend sweep reads this, never the whole table.
+        Index("ix_messages_delivery_open", "citizen_id", "id",
+              postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -57,7 +69,11 @@ class Message(Base):
     source_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     private: Mapped[bool] = mapped_column(Boolean, default=False)  # agent-only note
-    delivery: Mapped[str] = mapped_column(String(16), default="stored")  # stored|sent|undelivered
+    delivery: Mapped[str] = mapped_column(String(16), default="stored")  # see DELIVERY_OPEN above
     delivery_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # When the delivery state last moved (a claim, a send starting, its outcome) and which claim
+    # moved it: a claim that shows no progress for WECHAT_RESEND_AFTER_S may be taken over.
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivery_owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.base import INBOUND_METADATA_KEYS, OutboundMessage
+from channels.base import INBOUND_METADATA_KEYS, PUSHED_CHANNELS, Button, OutboundMessage
 
 from ..models import Conversation, Message
 from .topics import topic_label
@@ -24,6 +24,7 @@ async def store_message(
     source_id: str | None = None,
     agent_id: int | None = None,
     private: bool = False,
+    delivery: str = "stored",
 ) -> Message:
     msg = Message(
         conversation_id=conversation.id,
@@ -35,6 +36,7 @@ async def store_message(
         source_id=source_id,
         agent_id=agent_id,
         private=private,
+        delivery=delivery,
     )
     session.add(msg)
     await session.flush()
@@ -50,7 +52,20 @@ async def store_outbound(session: AsyncSession, *, conversation: Conversation, o
         payload["attachment"] = out.attachment
     kind = "image" if out.attachment and out.attachment.get("type") == "image" else "text"
     return await store_message(session, conversation=conversation, sender=out.sender, text=out.text,
-                               kind=kind, payload=payload, agent_id=agent_id)
+                               kind=kind, payload=payload, agent_id=agent_id,
+                               delivery="pending" if conversation.channel in PUSHED_CHANNELS else "stored")
+
+
+def stored_outbound(msg: Message) -> OutboundMessage:
+    """The message ``store_outbound`` stored, as the channel is given it (for sending it later)."""
+    payload = msg.payload or {}
+    metadata = payload.get("metadata")
+    buttons = tuple(Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+                    for b in payload.get("buttons") or () if isinstance(b, dict))
+    attachment = payload.get("attachment")
+    return OutboundMessage(sender=msg.sender, text=msg.text, buttons=buttons,  # type: ignore[arg-type]
+                           attachment=attachment if isinstance(attachment, dict) else None,
+                           metadata={**(metadata if isinstance(metadata, dict) else {}), "message_id": msg.id})
 
 
 def serialize(msg: Message) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import socketio
 
-EVENTS = ("queue_updated", "case_message", "case_closed", "case_rated")
+EVENTS = ("queue_updated", "case_message", "case_closed", "case_rated", "message_delivery")
 Events = list[tuple[str, dict[str, Any]]]
 
 

@@ -123,11 +123,11 @@ async def test_chinese_is_sent_as_utf8_not_escaped(wx, fake: FakeWeChat) -> None
 
 # ---- the sender registered for channel "miniprogram" ------------------------------------
 
-async def _citizen_with_messages(ctx, outs: list[OutboundMessage]):  # type: ignore[no-untyped-def]
+async def _citizen_with_messages(ctx, outs: list[OutboundMessage], openid: str = ""):  # type: ignore[no-untyped-def]
     from agent_desk.services.messages import store_outbound
     from agent_desk.services.router import get_or_create_citizen, open_conversation
 
-    openid = f"oSend{uuid.uuid4().hex[:16]}"
+    openid = openid or f"oSend{uuid.uuid4().hex[:16]}"
     async with ctx.sessions() as session:
         citizen = await get_or_create_citizen(session, channel="miniprogram", external_id=openid)
         conv = await open_conversation(session, citizen=citizen)
@@ -180,7 +180,7 @@ async def test_a_bot_message_without_buttons_clears_the_options(wx, fake: FakeWe
     await _send_all(wx, citizen, first, ids)
     assert await wx.redis.get(wx.keys.wechat_options(citizen.external_id))
     second = [OutboundMessage(sender="bot", text="好的")]
-    _, ids2 = await _citizen_with_messages(wx, second)
+    _, ids2 = await _citizen_with_messages(wx, second, citizen.external_id)
     await _send_all(wx, citizen, second, ids2)
     assert await wx.redis.get(wx.keys.wechat_options(citizen.external_id)) is None
 

@@ -53,6 +53,8 @@ class FakeWeChat(ThreadedServer):
     sent: list[SentMessage] = field(default_factory=list)    # accepted and answered errcode 0
     attempts: list[SentMessage] = field(default_factory=list)  # every send request, whatever the answer
     send_delay_s: float = 0.0
+    stalled: int = 0  # send requests held unanswered (stall_sends) so far
+    _stalling: bool = False
     _scripted: list[int] = field(default_factory=list)
     _tokens: dict[str, float] = field(default_factory=dict)   # token -> expiry (monotonic)
     _revoked: set[str] = field(default_factory=set)
@@ -87,6 +89,20 @@ class FakeWeChat(ThreadedServer):
         """The citizen wrote again."""
         with self._lock:
             self._closed_windows.discard(openid)
+
+    def stall_sends(self) -> None:
+        """Hold every send request unanswered, as a network that swallows it before WeChat sees it."""
+        with self._lock:
+            self._stalling = True
+
+    def release_sends(self) -> None:
+        """Let held requests go: answered -1 and recorded nowhere, as they never reached WeChat."""
+        with self._lock:
+            self._stalling = False
+
+    def stop(self) -> None:
+        self.release_sends()
+        super().stop()
 
     def sent_to(self, openid: str) -> list[SentMessage]:
         with self._lock:
@@ -123,6 +139,13 @@ class FakeWeChat(ThreadedServer):
     async def _send(self, request: web.Request) -> web.Response:
         raw = await request.read()
         token = request.query.get("access_token", "")
+        with self._lock:
+            held = self._stalling
+            self.stalled += held
+        if held:
+            while self._stalling:
+                await asyncio.sleep(0.05)
+            return web.json_response({"errcode": -1, "errmsg": "system error"})
         if self.send_delay_s:
             await asyncio.sleep(self.send_delay_s)
         try:
