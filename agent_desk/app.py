@@ -15,6 +15,7 @@ from channels import miniprogram
 from channels import web as web_channel
 
 from . import queue, realtime, security_headers
+from .body_limit import BodyLimit
 from .bot_client import BotClient
 from .context import DeskContext
 from .db import make_engine, make_sessionmaker
@@ -98,7 +99,9 @@ async def close_context(ctx: DeskContext) -> None:
     await ctx.engine.dispose()
 
 
-def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
-    """socket.io at /socket.io/, everything else (and lifespan) handled by Sanic."""
+def create_asgi(settings: Settings | None = None) -> BodyLimit:
+    """socket.io at /socket.io/, everything else (and lifespan) handled by Sanic; request
+    bodies over REQUEST_MAX_SIZE refused before they are read (agent_desk/body_limit.py)."""
     app = create_app(settings)
-    return socketio.ASGIApp(app.ctx.sio, other_asgi_app=app, socketio_path="socket.io")
+    routed = socketio.ASGIApp(app.ctx.sio, other_asgi_app=app, socketio_path="socket.io")
+    return BodyLimit(routed, app.config.REQUEST_MAX_SIZE)
