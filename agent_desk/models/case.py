@@ -32,7 +32,7 @@ class Case(Base):
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[CaseStatus] = mapped_column(Enum(CaseStatus, native_enum=False, length=16), index=True)
-    reason: Mapped[str] = mapped_column(String(32))  # handoff_intent | fallback | bot_unreachable | button
+    reason: Mapped[str] = mapped_column(String(32))  # handoff_intent | fallback | bot_unreachable | button | crisis
     topic: Mapped[str | None] = mapped_column(String(64), nullable=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

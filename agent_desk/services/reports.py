@@ -24,7 +24,7 @@ from .tracking import CHINA_TZ
 
 CHANNEL_LABELS = {"web": "网页", "miniprogram": "微信小程序"}
 REASON_LABELS = {"button": "市民点击转人工", "handoff_intent": "要求人工", "fallback": "多次未识别",
-                 "bot_unreachable": "机器人不可用"}
+                 "bot_unreachable": "机器人不可用", "crisis": "危机求助"}
 RECTIFICATION_LABELS = {"none": "无需整改", "pending": "待整改", "done": "已整改"}
 EXPORT_BATCH = 500
 

@@ -31,6 +31,7 @@ from ..bot_client import BotClient, BotUnavailable
 from ..context import DeskContext
 from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
 from .cases import announce_opened, case_view, open_case
+from .crisis import CRISIS_REPLY, is_crisis
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
 from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
@@ -282,6 +283,9 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
                                    metadata={"event": "too_long"})]
     elif text.strip() == HANDOFF_PAYLOAD:
         replies, handoff_reason = [], "button"
+    elif is_crisis(text):
+        replies = [OutboundMessage(sender="system", text=CRISIS_REPLY, metadata={"event": "crisis"})]
+        handoff_reason = "crisis"
     else:
         bot: BotClient = ctx.extras["bot"]
         try:

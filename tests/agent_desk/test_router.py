@@ -210,3 +210,22 @@ def test_only_topic_button_payloads_reach_rasa_as_payloads() -> None:
     assert bot_text("/restart") == "restart"
     assert bot_text('/case_status{"tracking_no": "SL20261203-0001"}').startswith("case_status{")
     assert bot_text("社保卡丢了") == "社保卡丢了"
+
+
+async def test_a_citizen_in_danger_gets_the_hotlines_and_a_person_at_once(desk_ctx, outbox) -> None:
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, "活着太累了，我真的不想活了"))
+    queued = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    first = outbox.by_citizen[cid][0]
+    assert first.metadata.get("event") == "crisis" and "12356" in first.text and "110" in first.text
+    case = await case_of(desk_ctx, result.conversation_id)
+    assert case.reason == "crisis" and queued.metadata["case"] == case.tracking_no
+
+
+def test_crisis_phrases_are_not_mistaken_in_service_questions() -> None:
+    from agent_desk.services.crisis import is_crisis
+
+    for text in ("我想自杀", "不想活了", "活不下去了", "我要跳楼", "想不开了"):
+        assert is_crisis(text), text
+    for text in ("死亡证明怎么开", "老人去世了高龄津贴怎么停", "父亲死亡后户口注销", "自由职业交社保", "热死了"):
+        assert not is_crisis(text), text

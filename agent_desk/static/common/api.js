@@ -41,7 +41,7 @@
   };
 
   Desk.CHANNELS = { web: "网页", miniprogram: "微信小程序" };
-  Desk.REASONS = { button: "市民点击转人工", handoff_intent: "要求人工", fallback: "多次未识别", bot_unreachable: "机器人不可用" };
+  Desk.REASONS = { button: "市民点击转人工", handoff_intent: "要求人工", fallback: "多次未识别", bot_unreachable: "机器人不可用", crisis: "危机求助" };
 
   Desk.ROLE_NAMES = { agent: "坐席", manager: "管理人员" };
 
