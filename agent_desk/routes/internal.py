@@ -19,7 +19,7 @@ def _require_service(request: Request) -> None:
     auth = request.headers.get("authorization", "")
     given = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized("invalid service token")
+        raise Unauthorized("服务令牌无效。")
 
 
 @bp.get("/cases/<tracking_no>")
