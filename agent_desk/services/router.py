@@ -39,6 +39,8 @@ from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, 
 log = logging.getLogger("desk.router")
 
 HANDOFF_PAYLOAD = "/human_handoff"
+# Typed while already waiting: the citizen wants to know the person is coming, not a new case.
+HANDOFF_WORDS = {HANDOFF_PAYLOAD, "转人工", "人工", "人工客服", "转人工客服", "找人工", "真人", "人呢", "有人吗"}
 RATE_PREFIX = "/rate"
 # Button payloads are "/<topic id>". Rasa's own control intents and payloads carrying
 # entities ("/intent{...}") are not something a citizen's button sends: they go as plain text.
@@ -197,7 +199,7 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
             return result
         if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
             await _relay_to_agents(ctx, session, conv=conv, message=stored)
-            if conv.status == ConversationStatus.queued and norm.text.strip() == HANDOFF_PAYLOAD:
+            if conv.status == ConversationStatus.queued and norm.text.strip(" ，,。.!！?？") in HANDOFF_WORDS:
                 await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 

@@ -190,6 +190,10 @@ async def test_pressing_handoff_again_while_queued_tells_the_place(desk_ctx, out
     queued = [o for o in outbox.by_citizen[cid] if o.metadata.get("event") == "queued"]
     assert len(queued) == 2 and "您已在排队" in queued[1].text
     assert queued[1].metadata["case"] == queued[0].metadata["case"]
+    # Typed instead of pressed, the same answer.
+    await handle_inbound(desk_ctx, say(cid, "转人工！"))
+    queued = [o for o in outbox.by_citizen[cid] if o.metadata.get("event") == "queued"]
+    assert len(queued) == 3 and "您已在排队" in queued[2].text
 
 
 async def test_malformed_rating_is_refused_politely_not_sent_to_the_bot(desk_ctx, outbox) -> None:
