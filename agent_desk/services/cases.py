@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Button, OutboundMessage
+from channels.normalize import mask_pii
 
 from .. import queue
 from ..context import DeskContext
@@ -78,7 +79,8 @@ def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None 
         "assigned_at": case.assigned_at.isoformat() if case.assigned_at else None,
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "updated_at": case.updated_at.isoformat(),
-        "rating": {"score": rating.score, "label": rating.label, "comment": rating.comment} if rating else None,
+        "rating": ({"score": rating.score, "label": rating.label, "comment": mask_pii(rating.comment)}
+                   if rating else None),
     }
 
 

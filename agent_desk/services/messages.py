@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import INBOUND_METADATA_KEYS, PUSHED_CHANNELS, Button, OutboundMessage
+from channels.normalize import mask_pii
 
 from ..models import Conversation, Message
 from .topics import topic_label
@@ -69,7 +70,9 @@ def stored_outbound(msg: Message) -> OutboundMessage:
 
 
 def serialize(msg: Message) -> dict[str, Any]:
-    """The one JSON shape of a message for agents, managers and history APIs."""
+    """The one JSON shape of a message for agents, managers and history APIs. ID and mobile
+    numbers in the text are masked: staff need the matter, not the number (a citizen's own
+    history shows them masked too, which also protects a shared screen)."""
     payload = msg.payload or {}
     metadata = payload.get("metadata") or {}
     if msg.sender == "citizen" and isinstance(metadata, dict):
@@ -80,7 +83,7 @@ def serialize(msg: Message) -> dict[str, Any]:
         "conversation_id": msg.conversation_id,
         "sender": msg.sender,
         "kind": msg.kind,
-        "text": msg.text,
+        "text": mask_pii(msg.text) if msg.text else msg.text,
         "buttons": payload.get("buttons", []),
         "attachment": payload.get("attachment"),
         "metadata": metadata,

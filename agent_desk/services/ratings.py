@@ -9,6 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.normalize import mask_pii
+
 from ..models import RATING_LABELS, Case, CaseStatus, Citizen, Rating, User
 
 RATE_PAYLOAD_RE = re.compile(r"^/rate(\{.*\})\s*$", re.DOTALL)
@@ -119,9 +121,10 @@ async def rate_case(session: AsyncSession, *, citizen: Citizen, request: RatingR
 
 
 def rating_view(rating: Rating, case: Case) -> dict[str, object]:
+    """A rating as staff see it: ID and mobile numbers in the comment and note masked."""
     return {"id": rating.id, "case_id": case.id, "tracking_no": case.tracking_no, "score": rating.score,
-            "label": rating.label, "comment": rating.comment, "agent_name": rating.agent_name,
-            "rectification": rating.rectification, "rectification_note": rating.rectification_note,
+            "label": rating.label, "comment": mask_pii(rating.comment), "agent_name": rating.agent_name,
+            "rectification": rating.rectification, "rectification_note": mask_pii(rating.rectification_note),
             "rectified_at": rating.rectified_at.isoformat() if rating.rectified_at else None,
             "created_at": rating.created_at.isoformat()}
 

@@ -233,3 +233,18 @@ def test_crisis_phrases_are_not_mistaken_in_service_questions() -> None:
         assert is_crisis(text), text
     for text in ("死亡证明怎么开", "老人去世了高龄津贴怎么停", "父亲死亡后户口注销", "自由职业交社保", "热死了"):
         assert not is_crisis(text), text
+
+
+async def test_staff_see_id_and_mobile_numbers_masked_while_the_record_keeps_them(desk_ctx, outbox) -> None:
+    from agent_desk.services.messages import serialize
+
+    cid = citizen_id()
+    sent = "我的身份证号是110101199003071234，手机１３８１２３４５６７８，公积金怎么提取"
+    result = await handle_inbound(desk_ctx, say(cid, sent))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    async with desk_ctx.sessions() as session:
+        stored = (await session.execute(select(Message).where(Message.id == result.message_id))).scalar_one()
+    assert stored.text == sent  # nothing lost
+    shown = serialize(stored)["text"]
+    assert "110101199003071234" not in shown and "110***********1234" in shown
+    assert "１３８１２３４５６７８" not in shown and "13812345678" not in shown and "公积金怎么提取" in shown
