@@ -31,6 +31,8 @@ class WebDesk:
     port: int
     log: Path
     upload_dir: Path
+    redis_url: str
+    redis_prefix: str
 
     def login(self, username: str, password: str) -> str:
         r = httpx.post(f"{self.url}/api/auth/login", json={"username": username, "password": password}, timeout=10)
@@ -49,12 +51,14 @@ def web_desk(pg_url: str, redis_url: str, service_token: str, demo_users: dict[s
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDesk]:
     port = services.free_port()
     uploads = tmp_path_factory.mktemp("uploads")
+    prefix = f"desk-web-{uuid.uuid4().hex[:8]}"
     env = services.desk_env(
         database_url=pg_url, redis_url=redis_url, bot_url=f"http://127.0.0.1:{services.free_port()}", port=port,
-        prefix=f"desk-web-{uuid.uuid4().hex[:8]}", service_token=service_token,
+        prefix=prefix, service_token=service_token,
         extra={"DESK_UPLOAD_DIR": str(uploads)})
     proc = services.start_desk(env, port, name="desk-web")
-    yield WebDesk(url=f"http://127.0.0.1:{port}", port=port, log=proc.log, upload_dir=uploads)
+    yield WebDesk(url=f"http://127.0.0.1:{port}", port=port, log=proc.log, upload_dir=uploads,
+                  redis_url=redis_url, redis_prefix=prefix)
     proc.stop()
 
 

@@ -98,3 +98,62 @@ def test_layout_on_a_laptop_and_on_a_phone(context, web_desk, demo_users, artifa
     assert widths["conv"] >= 370 and widths["page"] <= 390, widths
     assert widths["transcript"] >= 200, widths
     desk.screenshot(path=str(artifacts / "workspace-390.png"), full_page=True)
+
+
+def _mark_undelivered(pg_url: str, message_id: int, reason: str) -> None:
+    """What the mini-program sender stores when WeChat refuses a reply (channels/miniprogram_outbound)."""
+    import asyncio
+    import threading
+
+    import asyncpg
+
+    async def update() -> None:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            await conn.execute("UPDATE messages SET delivery = 'undelivered', delivery_error = $1 WHERE id = $2",
+                               reason, message_id)
+        finally:
+            await conn.close()
+
+    # Playwright's sync API owns this thread's event loop.
+    worker = threading.Thread(target=lambda: asyncio.run(update()))
+    worker.start()
+    worker.join(30)
+
+
+def test_a_reply_the_citizen_never_got_is_marked_on_the_message(  # type: ignore[no-untyped-def]
+        context, web_desk, demo_users, pg_url):
+    import socketio
+
+    citizen = open_widget(context, web_desk.url)
+    tracking = hand_off(citizen)
+    desk = context.new_page()
+    _login(desk, f"{web_desk.url}/agent", "agent", demo_users["agent"])
+    desk.locator(".case-item", has_text=tracking).click()
+    desk.click("#accept")
+    desk.locator("#conv-title", has_text="人工客服处理中").wait_for()
+    api = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+    case = api.case_by_tracking(tracking, status="assigned")
+    delivered = api.say(case["id"], "您好，材料清单我发给您")
+    refused = api.say(case["id"], "请问还有其他问题吗")
+    desk.locator("#transcript .msg.agent", has_text="请问还有其他问题吗").wait_for()
+    assert desk.locator("#transcript .delivery-error").count() == 0
+
+    # The channel gives up on one reply: stored state first, then the event every worker sends
+    # through the desk's socket.io Redis channel to the agent on the case.
+    reason = "48小时会话窗口已关闭，无法再发送客服消息（45015）"
+    _mark_undelivered(pg_url, refused["id"], reason)
+    bus = socketio.RedisManager(web_desk.redis_url, channel=f"{web_desk.redis_prefix}:socketio", write_only=True)
+    bus.emit("message_delivery", {"case_id": case["id"], "message_id": refused["id"], "delivery": "undelivered",
+                                  "delivery_error": reason}, room=f"agent:{case['agent_id']}", namespace="/agent")
+    flagged = desk.locator(f'#transcript .msg[data-id="{refused["id"]}"] .delivery-error')
+    flagged.wait_for()
+    assert "未送达市民" in flagged.inner_text() and "45015" in flagged.inner_text()
+    assert desk.locator(f'#transcript .msg[data-id="{delivered["id"]}"] .delivery-error').count() == 0
+
+    # Opened again later, the mark comes from the stored record.
+    desk.reload()
+    desk.click(".tab[data-tab=mine]")
+    desk.locator(".case-item", has_text=tracking).click()
+    desk.locator(f'#transcript .msg[data-id="{refused["id"]}"] .delivery-error', has_text="45015").wait_for()
+    assert desk.locator("#transcript .delivery-error").count() == 1

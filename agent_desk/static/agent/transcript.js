@@ -55,9 +55,25 @@
     if (m.buttons && m.buttons.length) {
       node.appendChild(el("div", "buttons", "按钮：" + m.buttons.map(function (b) { return b.title; }).join(" / ")));
     }
+    if (m.delivery === "undelivered") markUndelivered(node, m.delivery_error);
     this.c.appendChild(node);
     this.c.scrollTop = this.c.scrollHeight;
     return true;
+  };
+
+  // A reply the citizen's channel refused (mini-program: WeChat's 48-hour window, a blocked
+  // account...). The agent must see it on the message itself, or they would wait for an answer
+  // to something the citizen never got.
+  function markUndelivered(node, error) {
+    if (node.querySelector(".delivery-error")) return;
+    node.classList.add("undelivered");
+    node.appendChild(el("div", "delivery-error", "未送达市民" + (error ? "：" + error : "") + "。请通过电话等其他方式联系。"));
+  }
+
+  T.prototype.setDelivery = function (id, delivery, error) {
+    if (delivery !== "undelivered") return;
+    var node = this.c.querySelector('.msg[data-id="' + Number(id) + '"]');
+    if (node) markUndelivered(node, error);
   };
 
   T.prototype.maxCitizenId = function () {

@@ -236,6 +236,9 @@
       if (current && d.case_id === current.id) { transcript.add(d.message); markRead(); }
       else if (d.message && d.message.sender === "citizen") { unread.set(d.case_id, (unread.get(d.case_id) || 0) + 1); renderList(); }
     });
+    socket.on("message_delivery", function (d) {
+      if (current && d.case_id === current.id) transcript.setDelivery(d.message_id, d.delivery, d.delivery_error);
+    });
     socket.on("case_closed", function (d) {
       upsert(d.case);
       if (current && d.case && d.case.id === current.id) { current = cases.get(current.id); showHead(); }
