@@ -93,8 +93,8 @@ OPENAPI: dict[str, Any] = {
         "/api/cases/{case_id}/typing": {"post": _op("Agent is typing", tag="cases", params=_CASE,
                                                     responses={"200": "sent", **_ERR})},
         "/api/cases/{case_id}/close": {"post": _op("Close the case and ask the citizen to rate", tag="cases",
-                                                   params=_CASE, body={"type": "object",
-                                                                       "properties": {"note": {"type": "string"}}},
+                                                   params=_CASE, body={"type": "object", "properties": {
+                                                       "note": {"type": "string", "maxLength": 2000}}},
                                                    responses={"200": "closed", **_ERR})},
         "/api/reports/summary": {"get": _op("Conversations, handoffs, closed cases and ratings", tag="reports",
                                             params=[_query("from", {"type": "string", "format": "date"}),
@@ -121,7 +121,7 @@ OPENAPI: dict[str, Any] = {
         "/api/ratings/{rating_id}/rectification": {"post": _op(
             "Record the rectification (整改) of a bad rating (manager)", tag="ratings",
             params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
-                                                     "properties": {"note": {"type": "string"}}},
+                                                     "properties": {"note": {"type": "string", "maxLength": 2000}}},
             responses={"200": "done", "400": "note missing", **_ERR})},
         "/api/staff/": {"get": _op("Staff accounts: id, username, name, role, active (manager)", tag="staff",
                                    responses={"200": "staff", "401": "not logged in", "403": "wrong role"})},

@@ -13,7 +13,17 @@ from ..services.cases import CaseError, accept_case, case_view, close_case, send
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
 from ..services.topics import is_knowledge_topic, last_knowledge_topics
-from .common import bool_field, client_ip, current_user, desk, json_body, parse_count, parse_id, str_field
+from .common import (
+    NOTE_MAX_CHARS,
+    bool_field,
+    client_ip,
+    current_user,
+    desk,
+    json_body,
+    parse_count,
+    parse_id,
+    str_field,
+)
 
 bp = Blueprint("cases", url_prefix="/api/cases")
 STAFF = ("agent", "manager")
@@ -146,7 +156,7 @@ async def close(request: Request, case_id: str):  # type: ignore[no-untyped-def]
     body = json_body(request)
     try:
         case = await close_case(desk(request), case_id=parse_id(case_id, "工单"), agent=user,
-                                note=str_field(body, "note"), ip=client_ip(request))
+                                note=str_field(body, "note", max_len=NOTE_MAX_CHARS), ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
     return json({"case": await _view_of(request, case.id)})

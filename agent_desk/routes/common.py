@@ -42,13 +42,21 @@ def parse_count(value: object, what: str) -> int:
     return int(text)
 
 
-def str_field(body: dict[str, Any], name: str, *, default: str = "") -> str:
+# Close notes and rectification notes; the staff pages' text boxes stop at the same length.
+NOTE_MAX_CHARS = 2000
+
+
+def str_field(body: dict[str, Any], name: str, *, default: str = "", max_len: int | None = None) -> str:
     value = body.get(name, default)
     if value is None:
         return default
     if not isinstance(value, str):
         raise BadRequest(f"{name} 应为字符串")
-    return safe_text(value)
+    text = safe_text(value)
+    # Refused, not cut: a note that silently loses its end is a record nobody can trust.
+    if max_len is not None and len(text) > max_len:
+        raise BadRequest(f"{name} 不能超过 {max_len} 个字（当前 {len(text)} 个字），请精简后再提交")
+    return text
 
 
 def bool_field(body: dict[str, Any], name: str) -> bool:

@@ -12,7 +12,7 @@ from ..models import Case, Rating, User
 from ..services import audit
 from ..services.ratings import BAD_SCORES, RatingError, complete_rectification, rating_view
 from ..services.reports import RECTIFICATION_LABELS
-from .common import client_ip, current_user, desk, json_body, parse_count, parse_id, str_field
+from .common import NOTE_MAX_CHARS, client_ip, current_user, desk, json_body, parse_count, parse_id, str_field
 
 bp = Blueprint("ratings", url_prefix="/api/ratings")
 STATES = ("none", "pending", "done", "bad")  # bad: every 不满意/非常不满意, pending or done
@@ -59,7 +59,7 @@ async def list_ratings(request: Request):  # type: ignore[no-untyped-def]
 @bp.post("/<rating_id>/rectification")
 async def rectify(request: Request, rating_id: str):  # type: ignore[no-untyped-def]
     manager = await current_user(request, "manager")
-    note = str_field(json_body(request), "note")
+    note = str_field(json_body(request), "note", max_len=NOTE_MAX_CHARS)
     async with desk(request).sessions() as session:
         try:
             rating = await complete_rectification(session, rating_id=parse_id(rating_id, "评价"), manager=manager,

@@ -104,6 +104,8 @@ COLLOQUIAL_TERMS = {
     "失业证": "就业创业证", "创业贷": "创业担保贷款", "讨薪": "欠薪", "工钱": "工资",
     "市民中心": "政务服务中心", "行政服务中心": "政务服务中心", "办事大厅": "政务服务中心",
     "网厅": "网上办事", "回执号": "受理编号", "受理号": "受理编号", "工单号": "受理编号",
+    "看病的保险": "医保", "看病保险": "医保", "开车的那个本": "驾驶证", "开车那个本": "驾驶证",
+    "出粮": "发工资",
 }
 # Pinyin-initial abbreviations citizens type without an input method ("jzz丢了", "rxbm"),
 # read as whole Latin tokens. Only ones that name one service; not sb, gs, hk, nj, wz,

@@ -28,8 +28,11 @@ from components.scheme_pairs import settle_scheme_pairs
 from components.text_views import (
     initials_view,
     is_spaced_pinyin,
+    has_settled_clause,
     mark_negated_words,
     mark_negation,
+    mark_settled,
+    mark_settled_words,
     pinyin_view,
     question_clause,
     split_pinyin,
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 TEMPERATURES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0)
 DEFAULT_TEMPERATURE = 10.0  # used when there is too little data to calibrate
+# The reading without a finished step replaces the whole message's only at this confidence.
+SETTLED_MIN_CONFIDENCE = 0.5
 
 DEFAULTS: Dict[str, Any] = {
     "char_ngram_range": [1, 4],
@@ -52,19 +57,23 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
-def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = None) -> Dict[str, str]:
+def views(text: str, tokens: Sequence[str], known: Optional[AbstractSet[str]] = None,
+          settle: bool = False) -> Dict[str, str]:
     """The five views of one message (see components/text_views.py), read from
     its gloss (components/message_gloss.py: numbers named, English glossed).
 
     ``known``: characters of the training texts; pinyin views skip the others.
+    ``settle``: also mark clauses that report a finished step (text_views.mark_settled).
     """
     marked = mark_negation(gloss(text))
+    if settle:
+        marked = mark_settled(marked)
     # Long digit runs are ID/phone/tracking numbers, named by number_kinds instead.
     words = [t for t in tokens if t.strip() and not (t.isdigit() and len(t) >= 7)]
     words += number_kinds(text) + glosses(text)
     return {
         "chars": marked,
-        "words": " ".join(mark_negated_words(words)),
+        "words": " ".join(mark_settled_words(mark_negated_words(words)) if settle else mark_negated_words(words)),
         "pinyin": pinyin_view(marked, known),
         "initials": initials_view(marked, known),
         "focus": question_clause(marked),
@@ -198,6 +207,23 @@ class NgramSvm:
             return True
         return any(len(tok) > 1 and (tok in known_latin or split_pinyin(tok)) for tok in tokens)
 
+    def _settle_finished_steps(self, messages: Sequence[Tuple[str, Sequence[str]]], probs: np.ndarray) -> np.ndarray:
+        """For a message that reports one step done and turns to another ("公积金我已经转好了，
+        现在是养老保险还在上海"), the reading without the done step, when it is confident on
+        its own: the done step names a service the citizen is not asking about. A turn that
+        leaves nothing to go on ("护照办好了，但是还没寄到") keeps the whole message."""
+        settled = [i for i, (text, _) in enumerate(messages) if has_settled_clause(gloss(text))]
+        if not settled:
+            return probs
+        assert self.svm is not None
+        rows = [views(messages[i][0], messages[i][1], self.known_chars, settle=True) for i in settled]
+        alt = softmax(self._scores(self.svm, self._matrix(rows)), self.temperature)
+        probs = probs.copy()
+        for row, i in zip(alt, settled):
+            if row.max() >= SETTLED_MIN_CONFIDENCE:
+                probs[i] = row
+        return probs
+
     def predict_proba(self, messages: Sequence[Tuple[str, Sequence[str]]]) -> np.ndarray:
         """Probabilities per class; all zeros for a message the model does not
         recognise (see ``recognises``): the SVM's intercepts and n-grams of
@@ -207,6 +233,7 @@ class NgramSvm:
         if self.svm is None:
             raise RuntimeError("NgramSvm used before fit")
         probs = softmax(self._scores(self.svm, self._matrix(self._rows(messages))), self.temperature)
+        probs = self._settle_finished_steps(messages, probs)
         classes = self.classes
         for i, (text, _) in enumerate(messages):
             probs[i] = settle_scheme_pairs(text, probs[i], classes) if self.recognises(text) else 0.0

@@ -24,7 +24,7 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 import numpy as np
 
 from components.message_gloss import gloss
-from components.text_views import mark_negation
+from components.text_views import mark_negation, mark_settled
 
 # Scheme -> the words that name it. "sb" only as a whole Latin token, and only
 # here: on its own it is as often an insult as 社保 (message_gloss.ABBREVIATIONS).
@@ -53,7 +53,7 @@ _CARD = re.compile(r"社保卡")
 
 def named_schemes(text: str) -> FrozenSet[str]:
     """The schemes a message names outside negated stretches ("gjj转移，不是社保" -> housing_fund)."""
-    marked = _CARD.sub(" ", mark_negation(gloss(text).lower()))
+    marked = _CARD.sub(" ", mark_settled(mark_negation(gloss(text).lower())))
     return frozenset(scheme for scheme, pattern in _NAME_RES.items() if pattern.search(marked))
 
 

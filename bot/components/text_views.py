@@ -29,8 +29,8 @@ from typing import AbstractSet, Iterable, List, Optional
 
 from pypinyin import lazy_pinyin
 
-__all__ = ["mark_negation", "mark_negated_words", "pinyin_view", "initials_view", "question_clause", "NEGATORS",
-           "is_spaced_pinyin"]
+__all__ = ["mark_negation", "mark_negated_words", "mark_settled", "mark_settled_words", "has_settled_clause", "pinyin_view",
+           "initials_view", "question_clause", "NEGATORS", "is_spaced_pinyin"]
 
 # Words that open a negated stretch: "不是X，是Y", "不要X", "并非X".
 NEGATORS = ("而不是", "不是", "不要", "不想", "并非", "不用", "不办")
@@ -66,6 +66,68 @@ def mark_negated_words(tokens: Iterable[str]) -> List[str]:
             negated = False
         out.append("NOT_" + tok if negated else tok)
     return out
+
+
+# A clause that reports a step as already done ("公积金我已经转好了", "出生证明拿到了",
+# "车年检我刚做完") names a service the citizen is NOT asking about when the next clause
+# turns to the actual need ("现在是养老保险还在上海那边，要怎么转"). Its words are then
+# marked like a negated stretch, so they stop counting as evidence for the service they
+# name. Without the turn ("社保转移办完了，外地交的那几年怎么还没并进来") the done step is
+# usually what the question is about, and nothing is marked. "X我会查" is its own turn.
+# Paying and receiving (交了/领了) are left out: "已经交了15年社保" is background to the
+# same service, not a finished errand.
+_DONE_VERBS = "办|转|做|弄|搞|补|换|查|备案|登记|注册|申请|开"
+_SETTLED = re.compile(
+    rf"(?:{_DONE_VERBS})(?:好|完)了?"
+    rf"|已经?(?:{_DONE_VERBS})(?:了|过)"
+    r"|拿到(?:了|手)|搞定了"
+)
+_SELF_TURNING = re.compile(r"(?:我|自己)(?:会查|知道怎么办|知道怎么查)")
+_TURN = re.compile(r"^(?:我|那)?(?:现在|但是|但|可是|不过|还有|另外|只是)")
+_CLAUSE_STOPS = re.compile(r"[,，。;；!！?？\n]")
+_MIN_REST_CJK = 4
+
+
+def _settled_flags(clauses: List[str]) -> List[bool]:
+    """Per clause: does it report a finished step, with a later clause still asking something?"""
+    plain = [c.replace(_NEG_MARK, "").replace("NOT_", "").strip() for c in clauses]
+    flags = []
+    for i, clause in enumerate(plain):
+        following = next((c for c in plain[i + 1:] if c), "")
+        turns = bool(_SELF_TURNING.search(clause)) or (bool(_SETTLED.search(clause)) and bool(_TURN.search(following)))
+        flags.append(turns and len(_CJK.findall("".join(plain[i + 1:]))) >= _MIN_REST_CJK)
+    return flags
+
+
+def has_settled_clause(text: str) -> bool:
+    """Whether :func:`mark_settled` would mark anything in ``text``."""
+    return any(_settled_flags(re.split(r"[,，。;；!！?？\n]", text)))
+
+
+def mark_settled(text: str) -> str:
+    """Prefix every character of a settled clause (see ``_SETTLED``) with ``¬``."""
+    parts = re.split(r"([,，。;；!！?？\n])", text)
+    clauses, stops = parts[0::2], parts[1::2]
+    flags = _settled_flags(clauses)
+    out = []
+    for i, clause in enumerate(clauses):
+        out.append("".join(c if c == _NEG_MARK or (j and clause[j - 1] == _NEG_MARK) else _NEG_MARK + c
+                           for j, c in enumerate(clause)) if flags[i] else clause)
+        if i < len(stops):
+            out.append(stops[i])
+    return "".join(out)
+
+
+def mark_settled_words(tokens: Iterable[str]) -> List[str]:
+    """Token-level twin of :func:`mark_settled` (``NOT_`` prefix, not doubled)."""
+    clauses: List[List[str]] = [[]]
+    for tok in tokens:
+        clauses[-1].append(tok)
+        if _CLAUSE_STOPS.fullmatch(tok):
+            clauses.append([])
+    flags = _settled_flags(["".join(c) for c in clauses])
+    return [("NOT_" + t if flag and not t.startswith("NOT_") and not _CLAUSE_STOPS.fullmatch(t) else t)
+            for clause, flag in zip(clauses, flags) for t in clause]
 
 
 @lru_cache(maxsize=8192)

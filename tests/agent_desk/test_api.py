@@ -137,6 +137,11 @@ def test_bad_rating_rectification_follow_up(http, bad_rating) -> None:
     assert empty.status_code == 400 and empty.json()["error"] == "请填写整改情况说明"
     agent = login(http, "agent", "agent-demo-2026")
     assert http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "x"}, headers=agent).status_code == 403
+    # Too long is refused whole, not stored cut: the follow-up stays pending.
+    long = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "回访" * 1001}, headers=manager)
+    assert long.status_code == 400 and "不能超过 2000 个字" in long.json()["error"]
+    still = http.get("/api/ratings/", params={"rectification": "pending"}, headers=manager).json()["ratings"]
+    assert any(r["id"] == mine["id"] for r in still)
     done = http.post(f"/api/ratings/{mine['id']}/rectification", json={"note": "已约谈当事客服并回访市民"},
                      headers=manager)
     assert done.status_code == 200

@@ -26,6 +26,16 @@ async def test_accept_and_close_answer_with_the_citizen_and_the_agent(api, plain
     assert closed["agent_name"] == "王晓明" and closed["status"] == "closed"
 
 
+async def test_a_close_note_over_the_limit_is_refused_and_the_case_stays_open(api, plain_desk, desk_ctx) -> None:  # noqa: F811
+    case = await seed_case(desk_ctx, name="周女士")
+    manager = plain_desk.headers("manager", "manager-demo-2026")
+    r = await api.post(f"/api/cases/{case.id}/close", json={"note": "已" * 2001}, headers=manager)
+    assert r.status_code == 400 and "不能超过 2000 个字" in r.json()["error"]
+    assert (await api.get(f"/api/cases/{case.id}", headers=manager)).json()["case"]["status"] == "queued"
+    r = await api.post(f"/api/cases/{case.id}/close", json={"note": "已" * 2000}, headers=manager)
+    assert r.status_code == 200 and r.json()["case"]["status"] == "closed"
+
+
 async def test_manager_closing_a_queued_case_is_not_named_as_its_agent(api, plain_desk, desk_ctx) -> None:  # noqa: F811
     case = await seed_case(desk_ctx, name="李先生")
     manager = plain_desk.headers("manager", "manager-demo-2026")

@@ -3,9 +3,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.text_views import (
+    has_settled_clause,
     initials_view,
     mark_negated_words,
     mark_negation,
+    mark_settled,
+    mark_settled_words,
     pinyin_view,
     question_clause,
     split_pinyin,
@@ -88,3 +91,38 @@ def test_spaced_pinyin_is_syllables_only():
     assert not is_spaced_pinyin(["zai"])  # one syllable is as likely a stray word
     assert not is_spaced_pinyin(["a", "b", "c"]) and not is_spaced_pinyin(["qwerty", "zzzz"])
     assert not is_spaced_pinyin(["how", "are", "you"])
+
+
+def test_a_finished_step_followed_by_a_turn_is_marked_like_a_negation():
+    marked = mark_settled("公积金我已经转好了，现在是养老保险要怎么转")
+    assert marked == "".join("¬" + c for c in "公积金我已经转好了") + "，现在是养老保险要怎么转"
+    assert mark_settled("出生证明拿到了，但是生育津贴怎么领").startswith("¬出¬生¬证¬明")
+    # "X我会查" turns by itself.
+    assert mark_settled("社保记录我会查，公积金明细在哪看").startswith("¬社¬保")
+    # Already negated characters are not marked twice.
+    assert mark_settled(mark_negation("不是身份证办好了，现在要办居住证")) == "".join(
+        "¬" + c for c in "不是身份证办好了") + "，现在要办居住证"
+
+
+def test_a_finished_step_without_a_turn_is_what_the_question_is_about():
+    for text in ("社保转移办完了，外地交的那几年怎么还没并进来",  # no turn: the same matter
+                 "护照办好了吗",  # nothing follows
+                 "我已经交了15年社保，能领养老金吗",  # paying is background, not a finished errand
+                 "营业执照办好了，现在呢"):  # the turn leaves too little to go on
+        assert not has_settled_clause(text), text
+        assert mark_settled(text) == text
+
+
+def test_settled_words_match_the_character_marking():
+    tokens = ["公积金", "我", "已经", "转", "好", "了", "，", "现在", "是", "养老保险", "怎么", "转"]
+    assert mark_settled_words(tokens) == ["NOT_公积金", "NOT_我", "NOT_已经", "NOT_转", "NOT_好", "NOT_了", "，",
+                                          "现在", "是", "养老保险", "怎么", "转"]
+    assert mark_settled_words(["NOT_身份证", "办", "好", "了", "，", "现在", "要", "办", "居住证"])[0] == "NOT_身份证"
+    assert mark_settled_words(["护照", "办", "好", "了", "吗"]) == ["护照", "办", "好", "了", "吗"]
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_settled_marking_never_loses_text(text):
+    marked = mark_settled(text)
+    assert marked.replace("¬", "") == text.replace("¬", "")
