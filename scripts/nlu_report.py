@@ -91,6 +91,9 @@ _SET_NOTES = {
     "tests/bot/hard_questions.yml": "a second writer, topic list only, eight styles per topic (situations "
                                     "without the official term, dialect, rambling, fragments, typos, pinyin/English, "
                                     "traditional, emoji); see the file's header",
+    "tests/bot/third_questions.yml": "a third writer, topic list only, eight styles per topic (situations, one "
+                                     "aspect, fragments, rambling, regional speech, typos/pinyin/English, "
+                                     "traditional, a confusable neighbour's words); see the file's header",
 }
 
 
