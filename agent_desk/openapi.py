@@ -84,7 +84,9 @@ OPENAPI: dict[str, Any] = {
             "post": _op("Send a message to the citizen (or a private note)", tag="cases", params=_CASE, body={
                 "type": "object", "properties": {"text": {"type": "string", "maxLength": 4000},
                                                  "private": {"type": "boolean"}, "client_id": {"type": "string"}}},
-                responses={"201": "stored and sent", "400": "empty or too long", **_ERR})},
+                responses={"201": "stored and sent", "200": "client_id already used by this agent for this "
+                           "citizen: the message stored then (duplicate: true), not sent again",
+                           "400": "empty or too long", **_ERR})},
         "/api/cases/{case_id}/accept": {"post": _op("Take a queued case (one agent wins)", tag="cases",
                                                     params=_CASE, responses={"200": "assigned", **_ERR})},
         "/api/cases/{case_id}/read": {"post": _op("Mark citizen messages read", tag="cases", params=_CASE,
