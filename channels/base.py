@@ -32,6 +32,25 @@ def safe_text(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value)
 
 
+MAX_DB_INT = 2**31 - 1  # ids (and the counts compared with them) are 32-bit integers in PostgreSQL
+
+
+def client_int(value: object) -> int | None:
+    """A non-negative integer a client sent (a JSON integer, or its ASCII digits) that the
+    database can compare with an id; None for anything else: negative, above ``MAX_DB_INT``,
+    a fraction, a bool, a list. Checked before a query, so PostgreSQL never sees 10**30."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_DB_INT)):
+            return None
+        value = int(text)
+    if not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_DB_INT else None
+
+
 InboundKind = Literal["text", "image", "file", "card", "event", "unknown"]
 Sender = Literal["citizen", "bot", "agent", "system"]
 

@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .base import InboundMessage, OutboundMessage, clean_display_text, safe_text
+from .base import MAX_DB_INT, InboundMessage, OutboundMessage, clean_display_text, client_int, safe_text
 
 if TYPE_CHECKING:
     import socketio
@@ -238,20 +238,27 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
     @sio.on("history_request", namespace=NAMESPACE)
     async def history_request(sid: str, data: Any = None) -> dict[str, Any]:
         data = data if isinstance(data, dict) else {}
-        try:
-            after_id = max(int(data.get("after_id") or 0), 0)
-            before_id = max(int(data.get("before_id") or 0), 0)
-        except (TypeError, ValueError):
-            after_id = before_id = 0
+        # Message ids as the widget keeps them; anything else is answered, never queried with
+        # (an id past PostgreSQL's integer range used to fail inside and leave the ack unsent).
+        bounds: dict[str, int] = {}
+        for name in ("after_id", "before_id"):
+            raw = data.get(name)
+            value = 0 if raw is None else client_int(raw)
+            if value is None:
+                return {"ok": False, "error": f"{name} 应为不大于 {MAX_DB_INT} 的非负整数"}
+            bounds[name] = value
         external_id, citizen_id = await _citizen_id(sid)
         if external_id is None:
             return {"ok": False, "error": "no session"}
         if citizen_id is None:
             return {"ok": True, "messages": [], "has_more": False, "state": {"status": "bot"}}
-        async with ctx().sessions() as session:
-            items, has_more = await citizen_history(session, citizen_id=citizen_id, after_id=after_id,
-                                                    before_id=before_id)
-            state = await citizen_state(ctx(), session, citizen_id=citizen_id)
+        try:
+            async with ctx().sessions() as session:
+                items, has_more = await citizen_history(session, citizen_id=citizen_id, **bounds)
+                state = await citizen_state(ctx(), session, citizen_id=citizen_id)
+        except Exception:
+            log.exception("history request failed", extra={"session": external_id[:8]})
+            return {"ok": False, "error": "暂时无法读取聊天记录，请稍后再试。"}
         return {"ok": True, "messages": items, "has_more": has_more, "state": state}
 
     @sio.on("citizen_state", namespace=NAMESPACE)
