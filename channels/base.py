@@ -7,6 +7,7 @@ The router answers through ``OutboundMessage`` objects, which each channel's
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,6 +50,22 @@ def client_int(value: object) -> int | None:
     if not isinstance(value, int):
         return None
     return value if 0 <= value <= MAX_DB_INT else None
+
+
+def text_of(value: object) -> str | None:
+    """A message's text as a client sent it in JSON: a string as it is, a number as its digits
+    (a client that sent 123 meant "123"); None for anything else — null, a list, an object, a
+    bool, an infinite number — which a channel refuses rather than storing an empty message."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        return str(value)
+    except ValueError:  # an integer of more than 4300 digits (Python refuses to print it)
+        return None
 
 
 InboundKind = Literal["text", "image", "file", "card", "event", "unknown"]

@@ -20,7 +20,15 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .base import MAX_DB_INT, InboundMessage, OutboundMessage, clean_display_text, client_int, safe_text
+from .base import (
+    MAX_DB_INT,
+    InboundMessage,
+    OutboundMessage,
+    clean_display_text,
+    client_int,
+    safe_text,
+    text_of,
+)
 
 if TYPE_CHECKING:
     import socketio
@@ -36,6 +44,7 @@ MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000  # above the router's "please summarise" threshold, below abuse
 MAX_METADATA_BYTES = 2048  # what our widget sends is under 200 bytes
 MAX_CLIENT_ID_CHARS = 128
+NOT_TEXT = "消息格式不正确，请输入文字后再发送。"
 
 # One lock per socket: python-socketio runs each event in its own task, and a handler that
 # awaits Redis before reaching the router could otherwise overtake the previous message.
@@ -199,8 +208,10 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
                 await notice(sid, "会话已失效，请刷新页面后重试。", "no_session")
                 return {"ok": False, "error": "no session"}
             await bind(sid, session_id, token=None)
-        text = data.get("message")
-        text = text if isinstance(text, str) else ""
+        text = text_of(data.get("message"))
+        if text is None:
+            await notice(sid, NOT_TEXT, "not_text")
+            return {"ok": False, "error": NOT_TEXT}
         if len(text) > MAX_MESSAGE_CHARS or len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
             await notice(sid, f"消息过长（最多{MAX_MESSAGE_CHARS}字），请分几次发送。", "too_large")
             return {"ok": False, "error": "too_large", "max_chars": MAX_MESSAGE_CHARS}
