@@ -129,7 +129,8 @@ OPENAPI: dict[str, Any] = {
                                    responses={"200": "staff", "401": "not logged in", "403": "wrong role"})},
         "/api/staff/{user_id}/disable": {"post": _op(
             "停用 an account: it can no longer log in, every session of it ends and its live workspace "
-            "sockets are closed at once; returns how many cases it still holds (manager)", tag="staff",
+            "sockets are closed at once; the cases it was serving go back to the queue at their original "
+            "places and their citizens are told (requeued_cases: their tracking numbers) (manager)", tag="staff",
             params=[_path_param("user_id")], responses={"200": "disabled", "401": "not logged in",
                                                         "403": "wrong role", "404": "no such account",
                                                         "409": "one's own account"})},

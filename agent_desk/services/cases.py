@@ -106,15 +106,25 @@ async def open_case(ctx: DeskContext, session: AsyncSession, *, conversation: Co
     return case
 
 
-async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen) -> int | None:
-    """After commit: queue in Redis, tell the citizen the tracking number and place, tell agents."""
+async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen, requeued: bool = False) -> int | None:
+    """After commit: queue in Redis, tell the citizen the tracking number and place, tell agents.
+
+    ``requeued``: the case was taken back from its agent (``requeue_cases_of``); it waits at the
+    place its handoff gave it (the queue is ordered by the case's creation), and the citizen is
+    told that someone else will continue.
+    """
     await queue.enqueue(ctx.redis, ctx.keys, case_id=case.id, score=case.created_at.timestamp())
     pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
     ahead = max((pos or 1) - 1, 0)
-    text = (f"已为您转接人工客服，受理编号 {case.tracking_no}。"
-            + (f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"))
+    place = f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"
+    if requeued:
+        text = (f"为您服务的客服人员有变动，已为您重新排队（受理编号 {case.tracking_no}），"
+                f"将由其他客服继续为您服务。{place}")
+    else:
+        text = f"已为您转接人工客服，受理编号 {case.tracking_no}。{place}"
     out = OutboundMessage(sender="system", text=text,
-                          metadata={"event": "queued", "case": case.tracking_no, "queue_position": pos})
+                          metadata={"event": "queued", "case": case.tracking_no, "queue_position": pos,
+                                    **({"requeued": True} if requeued else {})})
     async with ctx.sessions() as session:
         conv = await session.get(Conversation, case.conversation_id)
         assert conv is not None
@@ -123,6 +133,34 @@ async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen) -> 
     await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
     await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)})
     return pos
+
+
+async def requeue_cases_of(session: AsyncSession, *, agent: User, actor: User, reason: str,
+                           ip: str = "") -> list[tuple[Case, Citizen]]:
+    """In the caller's transaction: the agent's open (assigned) cases go back to the queue.
+
+    Each case is audited (``case.requeue``). The caller commits, then calls ``announce_opened(...,
+    requeued=True)`` for each, which queues it again at its original place and tells the citizen.
+    The rows are locked first, so a close racing this either wins (the case stays closed) or
+    waits and closes the queued case.
+    """
+    cases = list((await session.execute(
+        select(Case).where(Case.agent_id == agent.id, Case.status == CaseStatus.assigned)
+        .order_by(Case.created_at).with_for_update())).scalars())
+    now = utcnow()
+    requeued = []
+    for case in cases:
+        case.status, case.agent_id, case.assigned_at, case.updated_at = CaseStatus.queued, None, None, now
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        assert conv is not None and citizen is not None
+        conv.status = ConversationStatus.queued
+        await audit.record(session, actor_id=actor.id, actor_role=actor.role.value, action="case.requeue",
+                           target_type="case", target_id=case.tracking_no,
+                           detail={"reason": reason, "agent": agent.username}, ip=ip)
+        requeued.append((case, citizen))
+    await session.flush()
+    return requeued
 
 
 async def accept_case(ctx: DeskContext, *, case_id: int, agent: User, ip: str = "") -> Case:
