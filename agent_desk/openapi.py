@@ -84,7 +84,9 @@ OPENAPI: dict[str, Any] = {
             "post": _op("Send a message to the citizen (or a private note)", tag="cases", params=_CASE, body={
                 "type": "object", "properties": {"text": {"type": "string", "maxLength": 4000},
                                                  "private": {"type": "boolean"}, "client_id": {"type": "string"}}},
-                responses={"201": "stored and sent", "400": "empty or too long", **_ERR})},
+                responses={"201": "stored and sent", "200": "client_id already used by this agent for this "
+                           "citizen: the message stored then (duplicate: true), not sent again",
+                           "400": "empty or too long", **_ERR})},
         "/api/cases/{case_id}/accept": {"post": _op("Take a queued case (one agent wins)", tag="cases",
                                                     params=_CASE, responses={"200": "assigned", **_ERR})},
         "/api/cases/{case_id}/read": {"post": _op("Mark citizen messages read", tag="cases", params=_CASE,
@@ -127,7 +129,8 @@ OPENAPI: dict[str, Any] = {
                                    responses={"200": "staff", "401": "not logged in", "403": "wrong role"})},
         "/api/staff/{user_id}/disable": {"post": _op(
             "停用 an account: it can no longer log in, every session of it ends and its live workspace "
-            "sockets are closed at once; returns how many cases it still holds (manager)", tag="staff",
+            "sockets are closed at once; the cases it was serving go back to the queue at their original "
+            "places and their citizens are told (requeued_cases: their tracking numbers) (manager)", tag="staff",
             params=[_path_param("user_id")], responses={"200": "disabled", "401": "not logged in",
                                                         "403": "wrong role", "404": "no such account",
                                                         "409": "one's own account"})},

@@ -7,6 +7,7 @@ The router answers through ``OutboundMessage`` objects, which each channel's
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +31,41 @@ def safe_text(value: str) -> str:
     if "\x00" in value:
         value = value.replace("\x00", "")
     return _SURROGATE.sub("\ufffd", value)
+
+
+MAX_DB_INT = 2**31 - 1  # ids (and the counts compared with them) are 32-bit integers in PostgreSQL
+
+
+def client_int(value: object) -> int | None:
+    """A non-negative integer a client sent (a JSON integer, or its ASCII digits) that the
+    database can compare with an id; None for anything else: negative, above ``MAX_DB_INT``,
+    a fraction, a bool, a list. Checked before a query, so PostgreSQL never sees 10**30."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_DB_INT)):
+            return None
+        value = int(text)
+    if not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_DB_INT else None
+
+
+def text_of(value: object) -> str | None:
+    """A message's text as a client sent it in JSON: a string as it is, a number as its digits
+    (a client that sent 123 meant "123"); None for anything else — null, a list, an object, a
+    bool, an infinite number — which a channel refuses rather than storing an empty message."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        return str(value)
+    except ValueError:  # an integer of more than 4300 digits (Python refuses to print it)
+        return None
 
 
 InboundKind = Literal["text", "image", "file", "card", "event", "unknown"]

@@ -27,7 +27,7 @@ from defusedxml.ElementTree import fromstring as xml_fromstring
 from sanic import Blueprint, Request, text
 
 from . import miniprogram_resend
-from .base import Button, InboundMessage, OutboundMessage
+from .base import Button, InboundMessage, OutboundMessage, text_of
 from .miniprogram_outbound import send_to_citizen
 from .wechat_api import mask_openid
 from .wechat_crypto import AppIdError, CryptoError, SignatureError, WeChatCrypto, signature_matches
@@ -47,6 +47,7 @@ DEDUPE_TTL_S = 24 * 3600    # WeChat retries within ~15 s; a day leaves room for
 GREETED_TTL_S = 48 * 3600
 OPENID_RE = re.compile(r"^[A-Za-z0-9_\-]{6,64}$")
 DIGIT_RE = re.compile(r"^\d{1,2}$")
+NOT_TEXT = "a text message's Content must be a string"
 GREETING = OutboundMessage(
     sender="system",
     text="您好，欢迎使用政务服务智能客服！请直接输入您要咨询的事项，例如“社保卡丢了怎么补办”。",
@@ -70,6 +71,9 @@ def parse_body(body: bytes, fmt: str) -> dict[str, str]:
             root = xml_fromstring(body.decode("utf-8"), forbid_dtd=True)
             if root.tag != "xml":
                 raise Rejected(400, "XML root element must be <xml>")
+            content = root.find("Content")
+            if root.findtext("MsgType") == "text" and content is not None and len(content):
+                raise Rejected(400, NOT_TEXT)
             return {child.tag: child.text or "" for child in root if len(child) == 0}
         data = json.loads(body.decode("utf-8"))
     except Rejected:
@@ -78,6 +82,13 @@ def parse_body(body: bytes, fmt: str) -> dict[str, str]:
         raise Rejected(400, f"body is not valid {fmt.upper()} (WECHAT_MSG_FORMAT={fmt})") from exc
     if not isinstance(data, dict):
         raise Rejected(400, "JSON body must be an object")
+    if data.get("MsgType") == "text" and "Content" in data:
+        # WeChat sends the text as a string; a number is taken as its digits, anything else
+        # (null, a list, an object) is refused rather than stored as an empty or "[...]" message.
+        content = text_of(data["Content"])
+        if content is None:
+            raise Rejected(400, NOT_TEXT)
+        data["Content"] = content
     return {str(k): v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict | list) else str(v)
             for k, v in data.items() if v is not None}
 

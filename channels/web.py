@@ -20,7 +20,15 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from .base import InboundMessage, OutboundMessage, clean_display_text, safe_text
+from .base import (
+    MAX_DB_INT,
+    InboundMessage,
+    OutboundMessage,
+    clean_display_text,
+    client_int,
+    safe_text,
+    text_of,
+)
 
 if TYPE_CHECKING:
     import socketio
@@ -36,6 +44,7 @@ MAX_MESSAGE_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000  # above the router's "please summarise" threshold, below abuse
 MAX_METADATA_BYTES = 2048  # what our widget sends is under 200 bytes
 MAX_CLIENT_ID_CHARS = 128
+NOT_TEXT = "消息格式不正确，请输入文字后再发送。"
 
 # One lock per socket: python-socketio runs each event in its own task, and a handler that
 # awaits Redis before reaching the router could otherwise overtake the previous message.
@@ -199,8 +208,10 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
                 await notice(sid, "会话已失效，请刷新页面后重试。", "no_session")
                 return {"ok": False, "error": "no session"}
             await bind(sid, session_id, token=None)
-        text = data.get("message")
-        text = text if isinstance(text, str) else ""
+        text = text_of(data.get("message"))
+        if text is None:
+            await notice(sid, NOT_TEXT, "not_text")
+            return {"ok": False, "error": NOT_TEXT}
         if len(text) > MAX_MESSAGE_CHARS or len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
             await notice(sid, f"消息过长（最多{MAX_MESSAGE_CHARS}字），请分几次发送。", "too_large")
             return {"ok": False, "error": "too_large", "max_chars": MAX_MESSAGE_CHARS}
@@ -238,20 +249,27 @@ def register(app: Sanic, sio: socketio.AsyncServer) -> None:
     @sio.on("history_request", namespace=NAMESPACE)
     async def history_request(sid: str, data: Any = None) -> dict[str, Any]:
         data = data if isinstance(data, dict) else {}
-        try:
-            after_id = max(int(data.get("after_id") or 0), 0)
-            before_id = max(int(data.get("before_id") or 0), 0)
-        except (TypeError, ValueError):
-            after_id = before_id = 0
+        # Message ids as the widget keeps them; anything else is answered, never queried with
+        # (an id past PostgreSQL's integer range used to fail inside and leave the ack unsent).
+        bounds: dict[str, int] = {}
+        for name in ("after_id", "before_id"):
+            raw = data.get(name)
+            value = 0 if raw is None else client_int(raw)
+            if value is None:
+                return {"ok": False, "error": f"{name} 应为不大于 {MAX_DB_INT} 的非负整数"}
+            bounds[name] = value
         external_id, citizen_id = await _citizen_id(sid)
         if external_id is None:
             return {"ok": False, "error": "no session"}
         if citizen_id is None:
             return {"ok": True, "messages": [], "has_more": False, "state": {"status": "bot"}}
-        async with ctx().sessions() as session:
-            items, has_more = await citizen_history(session, citizen_id=citizen_id, after_id=after_id,
-                                                    before_id=before_id)
-            state = await citizen_state(ctx(), session, citizen_id=citizen_id)
+        try:
+            async with ctx().sessions() as session:
+                items, has_more = await citizen_history(session, citizen_id=citizen_id, **bounds)
+                state = await citizen_state(ctx(), session, citizen_id=citizen_id)
+        except Exception:
+            log.exception("history request failed", extra={"session": external_id[:8]})
+            return {"ok": False, "error": "暂时无法读取聊天记录，请稍后再试。"}
         return {"ok": True, "messages": items, "has_more": has_more, "state": state}
 
     @sio.on("citizen_state", namespace=NAMESPACE)

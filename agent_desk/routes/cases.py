@@ -114,13 +114,14 @@ async def post_message(request: Request, case_id: str):  # type: ignore[no-untyp
     user = await current_user(request, *STAFF)
     body = json_body(request)
     try:
-        data = await send_agent_message(desk(request), case_id=parse_id(case_id, "工单"), agent=user,
+        sent = await send_agent_message(desk(request), case_id=parse_id(case_id, "工单"), agent=user,
                                         text=str_field(body, "text"), private=bool_field(body, "private"),
                                         client_id=str_field(body, "client_id") or None,
                                         ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"message": data}, status=201)
+    # A repeated client_id is the same request retried: 200 with the message stored the first time.
+    return json({"message": sent.message, "duplicate": sent.duplicate}, status=200 if sent.duplicate else 201)
 
 
 @bp.post("/<case_id>/read")

@@ -6,7 +6,7 @@ from typing import Any
 from sanic import HTTPResponse, Request
 from sanic.exceptions import BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 
-from channels.base import safe_text
+from channels.base import MAX_DB_INT, client_int, safe_text
 
 from ..context import DeskContext
 from ..models import User
@@ -14,7 +14,7 @@ from ..settings import Settings
 
 SESSION_COOKIE = "desk_session"
 MAX_JSON_BYTES = 256 * 1024  # API bodies are small; uploads have their own route and limit
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+MAX_ID = MAX_DB_INT
 
 
 def desk(request: Request) -> DeskContext:
@@ -28,18 +28,18 @@ def client_ip(request: Request) -> str:
 
 def parse_id(value: object, what: str = "编号") -> int:
     """A database id from a URL or body; anything else is a clean 404, never a 500."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
+    number = client_int(value)
+    if not number:
         raise NotFound(f"{what}不存在")
-    return int(text)
+    return number
 
 
 def parse_count(value: object, what: str) -> int:
     """A non-negative integer parameter (e.g. ``after``, ``up_to``); 400 when it is not one."""
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+    number = client_int(value)
+    if number is None:
         raise BadRequest(f"{what} 应为不大于 {MAX_ID} 的非负整数")
-    return int(text)
+    return number
 
 
 # Close notes and rectification notes; the staff pages' text boxes stop at the same length.

@@ -22,16 +22,17 @@ async def list_staff(request: Request):  # type: ignore[no-untyped-def]
 async def _set_active(request: Request, user_id: str, *, active: bool):  # type: ignore[no-untyped-def]
     manager = await current_user(request, "manager")
     try:
-        user, held = await set_active(desk(request), manager=manager, user_id=parse_id(user_id, "账号"),
+        user, requeued = await set_active(desk(request), manager=manager, user_id=parse_id(user_id, "账号"),
                                       active=active, ip=client_ip(request))
     except StaffError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"user": staff_view(user), "assigned_cases": held})
+    return json({"user": staff_view(user), "requeued_cases": requeued})
 
 
 @bp.post("/<user_id>/disable")
 async def disable(request: Request, user_id: str):  # type: ignore[no-untyped-def]
-    """停用: the account can no longer log in; its sessions and live workspaces end now."""
+    """停用: the account can no longer log in; its sessions and live workspaces end now, and the
+    cases it was serving go back to the queue (``requeued_cases``, their tracking numbers)."""
     return await _set_active(request, user_id, active=False)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Button, OutboundMessage
@@ -22,6 +23,7 @@ from ..models import (
     Citizen,
     Conversation,
     ConversationStatus,
+    Message,
     Rating,
     User,
     utcnow,
@@ -104,15 +106,25 @@ async def open_case(ctx: DeskContext, session: AsyncSession, *, conversation: Co
     return case
 
 
-async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen) -> int | None:
-    """After commit: queue in Redis, tell the citizen the tracking number and place, tell agents."""
+async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen, requeued: bool = False) -> int | None:
+    """After commit: queue in Redis, tell the citizen the tracking number and place, tell agents.
+
+    ``requeued``: the case was taken back from its agent (``requeue_cases_of``); it waits at the
+    place its handoff gave it (the queue is ordered by the case's creation), and the citizen is
+    told that someone else will continue.
+    """
     await queue.enqueue(ctx.redis, ctx.keys, case_id=case.id, score=case.created_at.timestamp())
     pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
     ahead = max((pos or 1) - 1, 0)
-    text = (f"已为您转接人工客服，受理编号 {case.tracking_no}。"
-            + (f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"))
+    place = f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"
+    if requeued:
+        text = (f"为您服务的客服人员有变动，已为您重新排队（受理编号 {case.tracking_no}），"
+                f"将由其他客服继续为您服务。{place}")
+    else:
+        text = f"已为您转接人工客服，受理编号 {case.tracking_no}。{place}"
     out = OutboundMessage(sender="system", text=text,
-                          metadata={"event": "queued", "case": case.tracking_no, "queue_position": pos})
+                          metadata={"event": "queued", "case": case.tracking_no, "queue_position": pos,
+                                    **({"requeued": True} if requeued else {})})
     async with ctx.sessions() as session:
         conv = await session.get(Conversation, case.conversation_id)
         assert conv is not None
@@ -121,6 +133,34 @@ async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen) -> 
     await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
     await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)})
     return pos
+
+
+async def requeue_cases_of(session: AsyncSession, *, agent: User, actor: User, reason: str,
+                           ip: str = "") -> list[tuple[Case, Citizen]]:
+    """In the caller's transaction: the agent's open (assigned) cases go back to the queue.
+
+    Each case is audited (``case.requeue``). The caller commits, then calls ``announce_opened(...,
+    requeued=True)`` for each, which queues it again at its original place and tells the citizen.
+    The rows are locked first, so a close racing this either wins (the case stays closed) or
+    waits and closes the queued case.
+    """
+    cases = list((await session.execute(
+        select(Case).where(Case.agent_id == agent.id, Case.status == CaseStatus.assigned)
+        .order_by(Case.created_at).with_for_update())).scalars())
+    now = utcnow()
+    requeued = []
+    for case in cases:
+        case.status, case.agent_id, case.assigned_at, case.updated_at = CaseStatus.queued, None, None, now
+        conv = await session.get(Conversation, case.conversation_id)
+        citizen = await session.get(Citizen, case.citizen_id)
+        assert conv is not None and citizen is not None
+        conv.status = ConversationStatus.queued
+        await audit.record(session, actor_id=actor.id, actor_role=actor.role.value, action="case.requeue",
+                           target_type="case", target_id=case.tracking_no,
+                           detail={"reason": reason, "agent": agent.username}, ip=ip)
+        requeued.append((case, citizen))
+    await session.flush()
+    return requeued
 
 
 async def accept_case(ctx: DeskContext, *, case_id: int, agent: User, ip: str = "") -> Case:
@@ -166,15 +206,47 @@ async def load_case_for_agent(session: AsyncSession, *, case_id: int, agent: Use
     return case
 
 
+@dataclass(frozen=True)
+class AgentMessage:
+    """What ``send_agent_message`` stored; ``duplicate`` when the client id was already used
+    (a retried request), and then nothing was stored or sent again."""
+
+    message: dict[str, Any]
+    duplicate: bool = False
+
+
+def agent_source_id(agent: User, client_id: str) -> str:
+    return f"agent:{agent.id}:{client_id}"[:128]
+
+
+async def _stored_agent_message(session: AsyncSession, *, citizen_id: int, source_id: str) -> Message | None:
+    return (await session.execute(select(Message).where(
+        Message.citizen_id == citizen_id, Message.source_id == source_id))).scalar_one_or_none()
+
+
 async def send_agent_message(ctx: DeskContext, *, case_id: int, agent: User, text: str,
                              private: bool = False, client_id: str | None = None,
-                             attachment: dict[str, Any] | None = None, ip: str = "") -> dict[str, Any]:
+                             attachment: dict[str, Any] | None = None, ip: str = "") -> AgentMessage:
+    """Store an agent's message (or private note) and send it to the citizen.
+
+    ``client_id`` makes the request idempotent: a retried request (the agent's browser never saw
+    the answer) gets the message stored the first time, and the citizen gets it only once. The
+    source id carries the agent's id, so an agent only ever finds their own messages by it.
+    """
     text = (text or "").strip()
     if not text and not attachment:
         raise CaseError("消息不能为空", 400)
     if len(text) > 4000:
         raise CaseError("消息过长，请分段发送（最多4000字）", 400)
+    source_id = agent_source_id(agent, client_id) if client_id else None
     async with ctx.sessions() as session:
+        if source_id is not None:
+            # Before the state checks: a retry after the case closed still gets its answer.
+            case_row = await session.get(Case, case_id)
+            if case_row is not None:
+                earlier = await _stored_agent_message(session, citizen_id=case_row.citizen_id, source_id=source_id)
+                if earlier is not None:
+                    return AgentMessage(serialize(earlier), duplicate=True)
         case = await load_case_for_agent(session, case_id=case_id, agent=agent)
         if case.status != CaseStatus.assigned:
             raise CaseError("工单未在处理中", 409)
@@ -183,13 +255,21 @@ async def send_agent_message(ctx: DeskContext, *, case_id: int, agent: User, tex
         assert conv is not None and citizen is not None
         out = OutboundMessage(sender="agent", text=text, attachment=attachment,
                               metadata={"agent_name": agent.display_name, "case": case.tracking_no})
-        if private:
-            msg = await store_message(session, conversation=conv, sender="agent", text=text, agent_id=agent.id,
-                                      private=True, payload={"metadata": out.metadata})
-        else:
-            msg = await store_outbound(session, conversation=conv, out=out, agent_id=agent.id)
-        if client_id:
-            msg.source_id = f"agent:{agent.id}:{client_id}"[:128]
+        try:
+            async with session.begin_nested():
+                if private:
+                    msg = await store_message(session, conversation=conv, sender="agent", text=text,
+                                              agent_id=agent.id, private=True, source_id=source_id,
+                                              payload={"metadata": out.metadata})
+                else:
+                    msg = await store_outbound(session, conversation=conv, out=out, agent_id=agent.id,
+                                               source_id=source_id)
+        except IntegrityError:  # the same request, retried while the first was still being stored
+            assert source_id is not None
+            earlier = await _stored_agent_message(session, citizen_id=citizen.id, source_id=source_id)
+            if earlier is None:
+                raise
+            return AgentMessage(serialize(earlier), duplicate=True)
         await audit.record(session, actor_id=agent.id, actor_role=agent.role.value,
                            action="message.note" if private else "message.send",
                            target_type="case", target_id=case.tracking_no, detail={"message_id": msg.id}, ip=ip)
@@ -200,7 +280,7 @@ async def send_agent_message(ctx: DeskContext, *, case_id: int, agent: User, tex
                               metadata={**out.metadata, "message_id": msg.id})
         await deliver_to_citizen(ctx, citizen=citizen, out=out, message_id=msg.id)
     await notify_agents(ctx, "case_message", {"case_id": case.id, "message": data}, agent_id=agent.id)
-    return data
+    return AgentMessage(data)
 
 
 def rating_card(case: Case) -> OutboundMessage:

@@ -45,7 +45,7 @@ async def store_message(
 
 
 async def store_outbound(session: AsyncSession, *, conversation: Conversation, out: OutboundMessage,
-                         agent_id: int | None = None) -> Message:
+                         agent_id: int | None = None, source_id: str | None = None) -> Message:
     payload: dict[str, Any] = {"metadata": out.metadata}
     if out.buttons:
         payload["buttons"] = [asdict(b) for b in out.buttons]
@@ -53,7 +53,7 @@ async def store_outbound(session: AsyncSession, *, conversation: Conversation, o
         payload["attachment"] = out.attachment
     kind = "image" if out.attachment and out.attachment.get("type") == "image" else "text"
     return await store_message(session, conversation=conversation, sender=out.sender, text=out.text,
-                               kind=kind, payload=payload, agent_id=agent_id,
+                               kind=kind, payload=payload, agent_id=agent_id, source_id=source_id,
                                delivery="pending" if conversation.channel in PUSHED_CHANNELS else "stored")
 
 

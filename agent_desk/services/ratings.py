@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.base import client_int
 from channels.normalize import mask_pii
 
 from ..models import RATING_LABELS, Case, CaseStatus, Citizen, Rating, User
@@ -38,10 +39,13 @@ def parse_rate_payload(text: str) -> RatingRequest | None:
         return None
     try:
         data = json.loads(m.group(1))
-        score = int(data.get("score"))
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return None
-    if score not in RATING_LABELS:
+    if not isinstance(data, dict):
+        return None
+    # The card sends an integer; 1e400 (infinity), true or 4.5 is no score.
+    score = client_int(data.get("score"))
+    if score is None or score not in RATING_LABELS:
         return None
     case = data.get("case")
     if case is not None and not (isinstance(case, str) and CASE_NO_RE.match(case)):

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
 from ..context import DeskContext
-from ..models import Case, CaseStatus, User
+from ..models import User
 from . import audit, staff_sockets
+from .cases import announce_opened, requeue_cases_of
 
 
 class StaffError(Exception):
@@ -22,12 +21,15 @@ def staff_view(user: User) -> dict[str, Any]:
 
 
 async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: bool,
-                     ip: str) -> tuple[User, int]:
-    """Disable or enable an account; returns it and how many cases it still holds (assigned).
+                     ip: str) -> tuple[User, list[str]]:
+    """Disable or enable an account; returns it and the tracking numbers of the cases that a
+    disable took from it and put back in the queue.
 
     Disabling also ends every session of the account (its tokens stay void if it is enabled
-    again) and closes its live workspace sockets, after the commit. Both steps run again when
-    the account is already disabled, so repeating a disable that failed half-way finishes it.
+    again) and closes its live workspace sockets, after the commit; its open cases go back to
+    the queue at their original places and each citizen is told someone else will continue.
+    These steps run again when the account is already disabled, so repeating a disable that
+    failed half-way finishes it.
     """
     async with ctx.sessions() as session:
         user = await session.get(User, user_id)
@@ -36,15 +38,16 @@ async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: b
         if user.id == manager.id and not active:
             raise StaffError("不能停用自己的账号", 409)
         user.active = active
-        # The disabled agent's open cases stay assigned to them; the manager closes them
-        # (处理中) — the count tells them there are some.
-        held = await session.scalar(select(func.count()).select_from(Case).where(
-            Case.agent_id == user.id, Case.status == CaseStatus.assigned)) or 0
+        requeued = [] if active else await requeue_cases_of(session, agent=user, actor=manager,
+                                                             reason="agent_disabled", ip=ip)
+        numbers = [case.tracking_no for case, _ in requeued]
         await audit.record(session, actor_id=manager.id, actor_role=manager.role.value,
                            action="staff.enable" if active else "staff.disable", target_type="user",
-                           target_id=user.username, detail={"assigned_cases": held}, ip=ip)
+                           target_id=user.username, detail={} if active else {"requeued_cases": numbers}, ip=ip)
         await session.commit()
     if not active:
         await ctx.extras["signer"].revoke_all(ctx.redis, ctx.keys, user.id)
         await staff_sockets.disconnect(ctx, user_id=user.id)
-    return user, held
+        for case, citizen in requeued:
+            await announce_opened(ctx, case=case, citizen=citizen, requeued=True)
+    return user, numbers

@@ -121,10 +121,19 @@ async def test_disabling_an_account_closes_its_workspace_at_once(desks: tuple[De
     await workspace.wait_for("queue_updated", case_id)
     assert (await http.post(f"/api/cases/{case_id}/accept", headers=bearer(token))).status_code == 200
 
+    tracking_no = (await manager.wait_for("queue_updated", case_id))["case"]["tracking_no"]
+
     r = await http.post(f"/api/staff/{agent.id}/disable", headers=bearer(manager_token))
     assert r.status_code == 200, r.text
     assert r.json() == {"user": {"id": agent.id, "username": agent.username, "display_name": "待停用坐席",
-                                 "role": "agent", "active": False}, "assigned_cases": 1}
+                                 "role": "agent", "active": False}, "requeued_cases": [tracking_no]}
+    # The case is waiting again, and its citizen is told so, with their place.
+    back = await manager.wait_until(lambda events: next(
+        (d["case"] for e, d in events if e == "queue_updated" and d["case"]["id"] == case_id
+         and d["case"]["status"] == "queued" and d["case"]["agent_id"] is None), None))
+    assert back["queue_position"] >= 1
+    told = await citizen.wait_for(lambda b: b["metadata"].get("requeued"))
+    assert "客服人员有变动" in told["text"] and told["metadata"]["case"] == tracking_no
     received = len(workspace.events)
     await citizen.say("请问还在吗？")
     await manager.wait_for("case_message", case_id)
@@ -139,7 +148,7 @@ async def test_disabling_an_account_closes_its_workspace_at_once(desks: tuple[De
                                                      "password": AGENT_PW_NEW})).status_code == 401
     disables = await asyncio.to_thread(audit_entries, pg_url, "staff.disable")
     [entry] = [e for e in disables if e.target_id == agent.username]
-    assert entry.detail == {"assigned_cases": 1}
+    assert entry.detail == {"requeued_cases": [tracking_no]}
 
     # Enabled again, the account logs in anew; the token from before stays void.
     r = await http.post(f"/api/staff/{agent.id}/enable", headers=bearer(manager_token))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support import services
-from tests.support.fake_wechat import FakeWeChat, WeChatPusher, text_push
+from tests.support.fake_wechat import FakeWeChat, RawXml, WeChatPusher, text_push
 from tests.support.slow_rasa import SlowRasa
 from tests.support.threaded_server import wait_for
 
@@ -163,6 +163,22 @@ async def test_bad_pushes_are_rejected_and_reach_nothing(
     assert [m for m in bot.messages() if m in ("篡改", "旧消息", "坏格式", "格式不符", "只有signature",
                                                "别的小程序", "明文")] == []
     assert [m.text for m in await citizen_messages(desk_ctx, user) if m.sender == "citizen"] == ["有效消息"]
+
+
+async def test_text_content_that_is_not_text_is_refused(
+        pusher: WeChatPusher, fake: FakeWeChat, bot: SlowRasa, desk_ctx: Any) -> None:
+    user = openid()
+    bad: list[Any] = ([None, ["社保卡"], {"text": "社保卡"}, True] if pusher.fmt == "json"
+                      else [RawXml("<b>社保卡</b>"), RawXml("<Text>社保卡</Text>")])
+    for content in bad:
+        resp = pusher.push({**text_push(user, "", msg_id()), "Content": content})
+        assert resp.status_code == 400 and "Content must be a string" in resp.text, (content, resp.text)
+    # A number is the citizen's digits (in XML every Content is text, so the same holds there).
+    assert pusher.push({**text_push(user, "", msg_id()), "Content": 12345}).text == "success"
+    wait_for(lambda: fake.texts_to(user), timeout=15, what="the reply to the number")
+    assert fake.texts_to(user) == ["您咨询的是：12345"]
+    stored = [m.text for m in await citizen_messages(desk_ctx, user) if m.sender == "citizen"]
+    assert stored == ["12345"]  # nothing empty, nothing like "['社保卡']" or "True"
 
 
 def test_xml_entity_attacks_are_refused(desks: dict, bot: SlowRasa) -> None:

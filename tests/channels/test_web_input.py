@@ -182,3 +182,29 @@ async def test_full_width_phone_number_is_accepted_for_verification(meta_desk: D
         assert ok["ok"] and ok["session_id"] == c.session_id
     finally:
         await c.sio.disconnect()
+
+
+async def test_a_message_that_is_not_text_is_refused_and_a_number_is_its_digits(meta_desk: Desk) -> None:
+    c = await connect(meta_desk.url)
+    try:
+        refused = "消息格式不正确，请输入文字后再发送。"
+        for message in (None, ["社保卡"], {"text": "社保卡"}, True, False):
+            ack = await c.sio.call("user_uttered", {"message": message, "session_id": c.session_id,
+                                                    "message_id": uuid.uuid4().hex}, timeout=30)
+            assert ack == {"ok": False, "error": refused}, (message, ack)
+        no_message = await c.sio.call("user_uttered", {"session_id": c.session_id}, timeout=30)
+        assert no_message == {"ok": False, "error": refused}
+        await c.wait(lambda: sum(b["metadata"].get("event") == "not_text" for b in c.bot()) == 6)
+        assert {b["text"] for b in c.bot()} == {refused}
+        # Nothing stored, nothing handed on (the bot is unreachable here: a message reaching it
+        # would have opened a case).
+        history = await c.sio.call("history_request", {"after_id": 0})
+        assert history["messages"] == [] and history["state"] == {"status": "bot"}
+
+        number = await utter(c, 123)  # type: ignore[arg-type]
+        history = await c.sio.call("history_request", {"after_id": 0})
+        mine = next(m for m in history["messages"] if m["id"] == number["message_id"])
+        assert (mine["sender"], mine["text"]) == ("citizen", "123")
+        assert (await utter(c, 12.5))["ok"]  # type: ignore[arg-type]
+    finally:
+        await c.sio.disconnect()

@@ -206,7 +206,8 @@ class WeChatPusher:
             return json.dumps(fields, ensure_ascii=False)
         parts = []
         for k, v in fields.items():
-            parts.append(f"<{k}>{v}</{k}>" if isinstance(v, int) else f"<{k}><![CDATA[{v}]]></{k}>")
+            raw = isinstance(v, int | RawXml)
+            parts.append(f"<{k}>{v}</{k}>" if raw else f"<{k}><![CDATA[{v}]]></{k}>")
         return "<xml>" + "".join(parts) + "</xml>"
 
     def build(self, msg: dict[str, Any], *, timestamp: int | None = None, appid: str | None = None,
@@ -236,6 +237,10 @@ class WeChatPusher:
 
     def push(self, msg: dict[str, Any], **kw: Any) -> Any:
         return self.send(*self.build(msg, **kw))
+
+
+class RawXml(str):
+    """A field value written into an XML push as markup, not as CDATA text (malformed pushes)."""
 
 
 def text_push(openid: str, content: str, msg_id: int, *, create_time: int | None = None) -> dict[str, Any]:

@@ -47,12 +47,15 @@
   }
 
   /* Live events carry a partial view of a case (e.g. case_closed has no rating, a manager's close
-     names no agent): what is known about its citizen, agent, topic and rating is kept. */
+     names no agent): what is known about its citizen, agent, topic and rating is kept. A case back
+     in the queue (its agent's account was disabled) has no agent any more. */
   var STICKY = ["citizen", "agent_name", "topic_title", "rating"];
   function upsert(c) {
     if (!c) return;
     var merged = Object.assign({}, cases.get(c.id) || {}, c), old = cases.get(c.id);
-    if (old) STICKY.forEach(function (k) { if (c[k] == null && old[k] != null) merged[k] = old[k]; });
+    if (old) STICKY.forEach(function (k) {
+      if (c[k] == null && old[k] != null && !(k === "agent_name" && c.status === "queued")) merged[k] = old[k];
+    });
     cases.set(c.id, merged);
   }
 
