@@ -17,8 +17,25 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
+# Urgent cases (a citizen in crisis) wait ahead of all others, in the order they became urgent:
+# their score is moved this far (about 300 years of seconds) before every creation time.
+URGENT_LEAD_S = 10_000_000_000
+
+
+def score(case: Case) -> float:
+    """A case's place in the queue: creation time, or urgency time moved ahead of all."""
+    if case.urgent_at is not None:
+        return case.urgent_at.timestamp() - URGENT_LEAD_S
+    return case.created_at.timestamp()
+
+
 async def enqueue(redis: Redis, keys: RedisKeys, *, case_id: int, score: float) -> None:
     await redis.zadd(keys.queue, {str(case_id): score}, nx=True)
+
+
+async def move_ahead(redis: Redis, keys: RedisKeys, *, case_id: int, score: float) -> None:
+    """A waiting case became urgent: its new score, only if it is still waiting."""
+    await redis.zadd(keys.queue, {str(case_id): score}, xx=True)
 
 
 async def dequeue(redis: Redis, keys: RedisKeys, *, case_id: int) -> None:
@@ -37,12 +54,10 @@ async def waiting_ids(redis: Redis, keys: RedisKeys) -> list[int]:
 
 async def rebuild(redis: Redis, keys: RedisKeys, session: AsyncSession) -> int:
     """Make Redis match the database: every queued case in, nothing else."""
-    rows = (await session.execute(
-        select(Case.id, Case.created_at).where(Case.status == CaseStatus.queued)
-    )).all()
+    cases = (await session.execute(select(Case).where(Case.status == CaseStatus.queued))).scalars().all()
     pipe = redis.pipeline(transaction=True)
     pipe.delete(keys.queue)
-    if rows:
-        pipe.zadd(keys.queue, {str(cid): created.timestamp() for cid, created in rows})
+    if cases:
+        pipe.zadd(keys.queue, {str(case.id): score(case) for case in cases})
     await pipe.execute()
-    return len(rows)
+    return len(cases)

@@ -40,6 +40,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     close_note: Mapped[str] = mapped_column(Text, default="")
+    # Set when the citizen spoke of harming themselves (services/crisis.py), at the handoff or
+    # later while waiting or being served; an urgent case waits ahead of every other.
+    urgent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class CaseCounter(Base):

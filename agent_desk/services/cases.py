@@ -70,6 +70,7 @@ def case_view(case: Case, *, citizen: Citizen | None = None, agent: User | None 
         "status": case.status.value,
         "status_label": CASE_STATUS_LABELS[case.status],
         "reason": case.reason,
+        "urgent": case.urgent_at is not None,
         "topic": case.topic,
         "topic_title": topic_title(shown_topic),
         "agent_id": case.agent_id,
@@ -98,6 +99,7 @@ async def open_case(ctx: DeskContext, session: AsyncSession, *, conversation: Co
         reason=reason,
         topic=conversation.last_topic,
         created_at=now,
+        urgent_at=now if reason == "crisis" else None,
     )
     session.add(case)
     conversation.status = ConversationStatus.queued
@@ -113,7 +115,7 @@ async def announce_opened(ctx: DeskContext, *, case: Case, citizen: Citizen, req
     place its handoff gave it (the queue is ordered by the case's creation), and the citizen is
     told that someone else will continue.
     """
-    await queue.enqueue(ctx.redis, ctx.keys, case_id=case.id, score=case.created_at.timestamp())
+    await queue.enqueue(ctx.redis, ctx.keys, case_id=case.id, score=queue.score(case))
     pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
     ahead = max((pos or 1) - 1, 0)
     place = f"您前面还有 {ahead} 位市民在等待，请稍候。" if ahead else "您是下一位，请稍候。"

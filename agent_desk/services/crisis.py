@@ -19,12 +19,16 @@ _CRISIS_RE = re.compile(
     ))
 )
 
-CRISIS_REPLY = (
+CRISIS_HOTLINES = (
     "听到您这样说，我们很担心您。您的生命很重要，您并不孤单。\n"
     "如果您现在有危险，请立即拨打 110 或 120。\n"
     "心理援助热线 12356（24小时）可以随时倾听您。\n"
-    "我们正在为您转接人工客服，请稍候。"
 )
+# Said with the handoff, while the bot was answering.
+CRISIS_REPLY = CRISIS_HOTLINES + "我们正在为您转接人工客服，请稍候。"
+# Said when the citizen is already waiting for a person, or talking with one.
+CRISIS_REPLY_WAITING = CRISIS_HOTLINES + "已为您优先安排人工客服，请稍候。"
+CRISIS_REPLY_SERVED = CRISIS_HOTLINES + "工作人员正在为您服务，您可以继续在这里和我们说。"
 
 
 def is_crisis(text: str) -> bool:

@@ -31,7 +31,7 @@ from ..bot_client import BotClient, BotUnavailable
 from ..context import DeskContext
 from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
 from .cases import announce_opened, case_view, open_case
-from .crisis import CRISIS_REPLY, is_crisis
+from .crisis import CRISIS_REPLY, CRISIS_REPLY_SERVED, CRISIS_REPLY_WAITING, is_crisis
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
 from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
@@ -199,7 +199,9 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
             return result
         if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
             await _relay_to_agents(ctx, session, conv=conv, message=stored)
-            if conv.status == ConversationStatus.queued and norm.text.strip(" ，,。.!！?？") in HANDOFF_WORDS:
+            if msg.kind == "text" and is_crisis(norm.text):
+                await _crisis_in_case(ctx, session, citizen=citizen, conv=conv)
+            elif conv.status == ConversationStatus.queued and norm.text.strip(" ，,。.!！?？") in HANDOFF_WORDS:
                 await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 
@@ -214,6 +216,31 @@ async def _relay_to_agents(ctx: DeskContext, session: AsyncSession, *, conv: Con
         log.error("conversation in human mode without a case", extra={"conversation": conv.id})
         return
     await notify_agents(ctx, "case_message", {"case_id": case.id, "message": serialize(message)},
+                        agent_id=case.agent_id)
+
+
+async def _crisis_in_case(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation) -> None:
+    """A citizen already waiting for or talking with a person speaks of harming themselves.
+
+    The hotlines go out at once, whoever is (or is not yet) on the case; the case becomes urgent
+    and, while it waits, moves ahead of every non-urgent case; the agents see it flagged.
+    """
+    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one()
+    newly_urgent = case.urgent_at is None
+    if newly_urgent:
+        case.urgent_at = utcnow()
+    await _say(ctx, session, citizen=citizen, conv=conv,
+               out=OutboundMessage(sender="system",
+                                   text=CRISIS_REPLY_WAITING if conv.status == ConversationStatus.queued
+                                   else CRISIS_REPLY_SERVED,
+                                   metadata={"event": "crisis", "case": case.tracking_no}))
+    pos = None
+    if conv.status == ConversationStatus.queued:
+        await queue.move_ahead(ctx.redis, ctx.keys, case_id=case.id, score=queue.score(case))
+        pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
+    if newly_urgent:
+        log.warning("citizen in crisis during a case", extra={"case": case.tracking_no, "status": conv.status.value})
+    await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)},
                         agent_id=case.agent_id)
 
 

@@ -226,6 +226,64 @@ async def test_a_citizen_in_danger_gets_the_hotlines_and_a_person_at_once(desk_c
     assert case.reason == "crisis" and queued.metadata["case"] == case.tracking_no
 
 
+async def test_a_citizen_in_danger_while_waiting_gets_the_hotlines_and_goes_first(desk_ctx, outbox) -> None:
+    positions = {}
+    cases = {}
+    for name in ("early", "late", "in_danger"):
+        cid = citizen_id()
+        result = await handle_inbound(desk_ctx, say(cid, "我想问一下公积金怎么提取"))  # bot unreachable: queued
+        await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+        cases[name] = (cid, await case_of(desk_ctx, result.conversation_id))
+    cid, case = cases["in_danger"]
+    await handle_inbound(desk_ctx, say(cid, "排了好久，我真的不想活了"))
+    reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
+    assert "12356" in reply.text and "110" in reply.text and "优先" in reply.text
+    async with desk_ctx.sessions() as session:
+        urgent = await session.get(Case, case.id)
+        assert urgent.urgent_at is not None and urgent.reason == "bot_unreachable"
+        assert urgent.status == CaseStatus.queued
+    for name, (_, c) in cases.items():
+        positions[name] = await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=c.id)
+    assert positions["in_danger"] < positions["early"] < positions["late"]
+    # A crisis at the handoff is urgent too, and waits behind the one that became urgent first.
+    cid2 = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid2, "我想自杀"))
+    await outbox.wait_for(cid2, lambda o: o.metadata.get("event") == "queued")
+    second = await case_of(desk_ctx, result.conversation_id)
+    assert second.urgent_at is not None
+    second_pos = await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=second.id)
+    early_pos = await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=cases["early"][1].id)
+    assert positions["in_danger"] < second_pos < early_pos
+    # The order survives a rebuild of the Redis queue from the database (desk restart).
+    async with desk_ctx.sessions() as session:
+        await queue.rebuild(desk_ctx.redis, desk_ctx.keys, session)
+    rebuilt = [await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=c.id)
+               for c in (case, second, cases["early"][1], cases["late"][1])]
+    assert rebuilt == sorted(rebuilt)
+    # Saying it again sends the hotlines again, and keeps its place.
+    await handle_inbound(desk_ctx, say(cid, "真的活不下去了"))
+    assert len([o for o in outbox.by_citizen[cid] if o.metadata.get("event") == "crisis"]) == 2
+    assert await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=case.id) == rebuilt[0]
+
+
+async def test_a_citizen_in_danger_while_served_gets_the_hotlines_and_the_agent_sees_it(desk_ctx, outbox) -> None:
+    agent = await make_agent(desk_ctx, "陈静")
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, "我想问一下低保"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    case = await case_of(desk_ctx, result.conversation_id)
+    await accept_case(desk_ctx, case_id=case.id, agent=agent)
+    await handle_inbound(desk_ctx, say(cid, "说实话我想死"))
+    reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
+    assert "12356" in reply.text and "正在为您服务" in reply.text
+    async with desk_ctx.sessions() as session:
+        served = await session.get(Case, case.id)
+        assert served.urgent_at is not None and served.status == CaseStatus.assigned and served.agent_id == agent.id
+    from agent_desk.services.cases import case_view
+
+    assert case_view(served)["urgent"] is True
+
+
 def test_crisis_phrases_are_not_mistaken_in_service_questions() -> None:
     from agent_desk.services.crisis import is_crisis
 

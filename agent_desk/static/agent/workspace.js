@@ -23,9 +23,11 @@
     var items = listFor(tab);
     if (!items.length) ul.appendChild(el("li", "case-item muted", tab === "queued" ? "暂无排队的市民" : "暂无工单"));
     items.forEach(function (c) {
-      var li = el("li", "case-item"); li.dataset.caseId = c.id; li.tabIndex = 0;
+      var li = el("li", "case-item" + (c.urgent ? " urgent" : "")); li.dataset.caseId = c.id; li.tabIndex = 0;
       if (current && current.id === c.id) li.setAttribute("aria-current", "true");
       var row = el("div", "row");
+      // A citizen who spoke of harming themselves: first in the queue, and impossible to miss.
+      if (c.urgent) row.appendChild(el("span", "urgent-tag", "紧急"));
       row.appendChild(el("strong", null, c.tracking_no));
       var ch = el("span", "badge badge-" + c.channel, Desk.CHANNELS[c.channel] || c.channel); ch.dataset.channel = c.channel;
       row.appendChild(ch);
@@ -68,7 +70,7 @@
 
   function showHead() {
     var c = current;
-    $("conv-title").textContent = "工单 " + c.tracking_no + " · " + c.status_label;
+    $("conv-title").textContent = (c.urgent ? "【紧急】" : "") + "工单 " + c.tracking_no + " · " + c.status_label;
     $("conv-meta").textContent = "渠道：" + (Desk.CHANNELS[c.channel] || c.channel) + "　市民：" + (c.citizen ? c.citizen.name : "")
       + "　转人工原因：" + (Desk.REASONS[c.reason] || c.reason) + (c.topic_title ? "　主题：" + c.topic_title : "")
       + (c.agent_name ? "　坐席：" + c.agent_name : "");
