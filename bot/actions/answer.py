@@ -48,6 +48,65 @@ def asked_aspects(text: str) -> List[str]:
     return [name for name, cue in ASPECT_CUES if cue.search(text)]
 
 
+# Words that carry no subject of their own in a follow-up ("那需要多长时间呢", "要带啥材料",
+# "在哪里办"): what is left of a message after them and its aspect words decides whether
+# the message names something new. "护照要多久" keeps 护照, so it is a question of its own.
+_FOLLOW_UP_FILLER = re.compile(
+    r"[\s\W_\d]+|请问|问一下|问下|那么|那个|这个|那|这|还有|另外|再问|大概|一般|一共|总共|具体|到底|需要|需|得|要|"
+    r"可以|能|会|都|还|也|是|有|去|到|来|在|我|你们|你|咱|的|地|了|吗|呢|啊|呀|吧|嘛|么|办理|办|弄|搞|申请|交|用|哪些|"
+    r"什么|啥|哪|里|儿|个|多|少|几|长|久|时间|天|钱|东西|准备|带|手续|流程|步骤|上"
+)
+# How many user turns back the last answered topic still counts as "what we are talking about".
+FOLLOW_UP_TURNS = 3
+
+
+def is_follow_up(text: str) -> bool:
+    """A question about an aspect (材料/多久/收费/网上/在哪/条件) that names nothing else."""
+    if not asked_aspects(text):
+        return False
+    rest = text.lower()
+    for _name, cue in ASPECT_CUES:
+        rest = cue.sub("", rest)
+    return not _FOLLOW_UP_FILLER.sub("", rest)
+
+
+def last_answered_topic(tracker: Tracker) -> Optional[str]:
+    """The topic of the bot's last knowledge answer in this session, within FOLLOW_UP_TURNS turns."""
+    user_turns = 0
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind == "session_started":
+            return None
+        if kind == "user":
+            user_turns += 1
+            if user_turns > FOLLOW_UP_TURNS:
+                return None
+        elif kind == "bot":
+            meta = (((event.get("data") or {}).get("custom") or {}).get("metadata") or {})
+            if meta.get("kind") == "answer" and meta.get("topic"):
+                return str(meta["topic"])
+    return None
+
+
+def answer_follow_up(dispatcher: CollectingDispatcher, kb: KnowledgeBase, tracker: Tracker) -> bool:
+    """Answer "那要多久？" after a 护照 answer with the 护照 guide's time limit first.
+
+    Such a message has no subject of its own, so the classifier's reading of it is noise (it
+    fell back, or read "要多少钱" as a private money dispute); the citizen means the topic just
+    answered. Returns whether it answered.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    if not is_follow_up(text):
+        return False
+    topic = kb.get(last_answered_topic(tracker))
+    if topic is None:
+        return False
+    send(dispatcher, text=render_topic(kb, topic, district=latest_entity(tracker, "district"), question=text),
+         kind="answer", topic=topic.id, buttons=related_buttons(kb, topic.related), related=topic.related,
+         source=topic.source)
+    return True
+
+
 def render_topic(kb: KnowledgeBase, topic: Topic, *, district: Optional[str] = None, question: str = "") -> str:
     branch = (kb.dialogue.get("districts") or {}).get(district or "")
     sections = {
@@ -122,6 +181,8 @@ class ActionAnswerTopic(Action):
     ) -> List[Dict[Text, Any]]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         topic = self.kb.get(intent)
+        if answer_follow_up(dispatcher, self.kb, tracker):
+            return []
         if topic is None:
             # A rule sent a non-topic intent here: treat it like not understanding.
             from actions.fallback import send_fallback

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import answer_follow_up
 from actions.kb import get_kb
 from actions.reply import send
 
@@ -83,6 +84,8 @@ class ActionOutOfScope(_UsesKnowledgeBase, Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        if answer_follow_up(dispatcher, self.kb, tracker):
+            return []
         labels = self.kb.dialogue.get("out_of_scope_kinds") or {}
         subtype = out_of_scope_subtype(tracker)
         heard = labels.get(subtype or "")

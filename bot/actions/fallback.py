@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import answer_follow_up
 from actions.kb import NON_TOPIC_INTENTS, KnowledgeBase, get_kb
 from actions.reply import send
 
@@ -58,5 +59,6 @@ class ActionTopicFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_fallback(dispatcher, tracker, self.kb)
+        if not answer_follow_up(dispatcher, self.kb, tracker):
+            send_fallback(dispatcher, tracker, self.kb)
         return []

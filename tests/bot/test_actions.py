@@ -278,3 +278,65 @@ def test_case_status_never_echoes_pii(monkeypatch):
         text = "SL20261203-0001 我电话13812345678 身份证110101199003071234"
         [payload], _ = run_action(ActionCaseStatus(), tracker("case_status", text))
     assert "13812345678" not in payload["text"] and "110101199003071234" not in payload["text"]
+
+
+def _after_answer(topic_id, intent, text, *, user_turns_between=0, confidence=0.2):
+    """A tracker whose session holds a knowledge answer about ``topic_id``, then ``text``."""
+    from rasa_sdk import Tracker
+
+    from actions.reply import build_payload
+
+    answered = build_payload(text="…", kind="answer", topic=topic_id)
+    events = [{"event": "session_started"}, {"event": "user", "text": "问题"},
+              {"event": "bot", "data": {"custom": answered}}]
+    for i in range(user_turns_between):
+        events += [{"event": "user", "text": f"别的{i}"},
+                   {"event": "bot", "data": {"custom": build_payload(text="…", kind="greet", topic="greet")}}]
+    events.append({"event": "user", "text": text})
+    base = tracker(intent, text, confidence=confidence)
+    return Tracker(base.sender_id, {}, base.latest_message, events, False, None, {}, "action_listen")
+
+
+@pytest.mark.parametrize("action, intent, text, first", [
+    (ActionTopicFallback, "nlu_fallback", "需要多长时间", "办理时限："),
+    (ActionTopicFallback, "nlu_fallback", "那在哪里办呢？", "现场办理："),
+    (ActionOutOfScope, "out_of_scope", "要多少钱", "收费："),
+    (ActionAnswerTopic, "jiazhao_huanzheng", "网上能办吗", "网上办理："),
+])
+def test_a_follow_up_about_one_aspect_answers_the_topic_just_answered(action, intent, text, first):
+    topic = get_kb().topics["huzhao"]
+    [payload], _ = run_action(action(), _after_answer("huzhao", intent, text))
+    assert_contract(payload)
+    assert payload["metadata"]["topic"] == "huzhao" and payload["metadata"]["kind"] == "answer"
+    assert payload["metadata"]["fallback"] is False
+    lines = payload["text"].splitlines()
+    assert lines[0] == f"【{topic.title}】" and lines[1].startswith(first), lines[:3]
+
+
+def test_a_question_that_names_its_own_subject_is_not_a_follow_up():
+    [payload], _ = run_action(ActionAnswerTopic(), _after_answer("shebao_ka", "huzhao", "护照要多久", confidence=0.9))
+    assert payload["metadata"]["topic"] == "huzhao"
+    [payload], _ = run_action(ActionTopicFallback(), _after_answer("shebao_ka", "nlu_fallback", "那利率是多少"))
+    assert payload["metadata"]["kind"] == "fallback"
+
+
+def test_a_follow_up_needs_a_recent_answer_in_this_session():
+    # Nothing answered yet: the usual did-not-understand reply.
+    [payload], _ = run_action(ActionTopicFallback(), tracker("nlu_fallback", "需要多长时间", confidence=0.2))
+    assert payload["metadata"]["kind"] == "fallback"
+    # Answered, but four questions ago: no longer what the citizen is talking about.
+    [payload], _ = run_action(ActionTopicFallback(),
+                              _after_answer("huzhao", "nlu_fallback", "需要多长时间", user_turns_between=3))
+    assert payload["metadata"]["kind"] == "fallback"
+    [payload], _ = run_action(ActionTopicFallback(),
+                              _after_answer("huzhao", "nlu_fallback", "需要多长时间", user_turns_between=2))
+    assert payload["metadata"]["topic"] == "huzhao"
+
+
+def test_follow_up_detection():
+    from actions.answer import is_follow_up
+
+    for text in ("需要多长时间", "在哪里办", "要多少钱", "那要带什么材料呢", "网上能办吗", "有什么条件", "能在手机上办吗"):
+        assert is_follow_up(text), text
+    for text in ("护照要多久", "那利率是多少", "社保卡丢了怎么补办", "我想办身份证要什么材料", "你好"):
+        assert not is_follow_up(text), text

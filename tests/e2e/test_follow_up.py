@@ -1,0 +1,36 @@
+"""A follow-up about one aspect ("需要多长时间") with the real bot, action server and desk: it is
+answered from the topic just answered, with that aspect first, and is not a miss."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.citizen_client import Citizen
+
+pytestmark = pytest.mark.e2e
+
+
+async def _bot_reply(citizen: Citizen, text: str) -> dict:
+    start = len(citizen.received)
+    await citizen.say(text)
+    return await citizen.wait_for(
+        lambda m: m["metadata"].get("sender") == "bot" or m["metadata"].get("event") == "queued", start=start
+    )
+
+
+async def test_a_follow_up_question_continues_the_topic(e2e_desk, bot_stack) -> None:
+    citizen = Citizen(e2e_desk.url)
+    await citizen.connect()
+    try:
+        answered = await _bot_reply(citizen, "第一次出国，护照怎么办理")
+        assert answered["metadata"].get("topic") == "huzhao", answered
+        for question, first in (("需要多长时间", "办理时限："), ("那在哪里办呢", "现场办理："), ("要多少钱", "收费：")):
+            reply = await _bot_reply(citizen, question)
+            meta = reply["metadata"]
+            assert meta.get("topic") == "huzhao" and meta.get("kind") == "answer", (question, reply)
+            assert meta.get("fallback") is False, (question, reply)
+            assert reply["text"].splitlines()[1].startswith(first), (question, reply["text"][:80])
+        # A question naming its own subject is answered on its own.
+        other = await _bot_reply(citizen, "驾驶证到期了怎么换")
+        assert other["metadata"].get("topic") == "jiazhao_huanzheng", other
+    finally:
+        await citizen.close()
