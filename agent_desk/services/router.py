@@ -47,6 +47,9 @@ RATE_PREFIX = "/rate"
 PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
 RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
+# A message with no word in it (only emoji, punctuation or digits: "😀😀", "？？", "123") that the
+# bot cannot place is no sign the citizen needs a person; its fallback is not counted.
+_HAS_WORDS = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KNOWLEDGE_REPLY_KINDS = frozenset({"answer"})  # a menu only guesses the topic; an answer names it
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
 OFFERED_LOOKBACK = 50  # desk messages searched for the button a citizen pressed
@@ -344,7 +347,7 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
             if any(o.metadata.get("handoff") for o in replies):
                 handoff_reason = "handoff_intent"
             elif any(o.metadata.get("fallback") for o in replies):
-                conv_row.consecutive_fallbacks += 1
+                conv_row.consecutive_fallbacks += 1 if _HAS_WORDS.search(text) else 0
                 if conv_row.consecutive_fallbacks >= FALLBACKS_BEFORE_HANDOFF:
                     handoff_reason = "fallback"
             else:

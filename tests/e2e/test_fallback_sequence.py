@@ -53,3 +53,24 @@ async def test_two_misses_in_a_row_offer_a_person(e2e_desk, bot_stack) -> None:
         cases = (await http.get("/api/cases/", params={"status": "queued"}, headers=auth)).json()["cases"]
     case = next(c for c in cases if c["tracking_no"] == tracking_no)
     assert case["reason"] == "fallback"
+
+
+async def test_messages_without_words_are_not_counted_as_misses(e2e_desk, bot_stack) -> None:
+    # Emoji or punctuation alone the bot cannot place: it says so, but no case is opened for it.
+    citizen = Citizen(e2e_desk.url)
+    await citizen.connect()
+    try:
+        for text in ("😀😀😀", "？？", "😡"):
+            reply = await _bot_reply(citizen, text)
+            assert reply["metadata"].get("event") != "queued", (text, reply)
+        # Still with the bot: a real question is answered, not queued for a person.
+        answered = await _bot_reply(citizen, "社保卡丢了怎么补办")
+        assert answered["metadata"].get("topic") == "shebao_ka", answered
+        # A wordless miss does not break a run of real misses either way: two real misses still hand off.
+        await _bot_reply(citizen, MISSES[0])
+        start = len(citizen.received)
+        await citizen.say(MISSES[1])
+        queued = await citizen.wait_for(lambda m: m["metadata"].get("event") == "queued", start=start)
+        assert queued["metadata"]["case"].startswith("SL")
+    finally:
+        await citizen.close()
