@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request, json
-from sanic.exceptions import BadRequest, NotFound
+from sanic.exceptions import BadRequest, Forbidden, NotFound
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import queue
 from ..models import Case, CaseStatus, Citizen, Conversation, Message, Rating, User, utcnow
 from ..services import audit
+from ..services.case_access import NOT_YOURS, may_read, readable
 from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
@@ -43,13 +44,15 @@ async def _views(session: AsyncSession, rows: list, positions: dict[int, int]) -
                       knowledge_topic=topics.get(c.conversation_id)) for c, z, a, r in rows]
 
 
-async def _view_of(request: Request, case_id: int) -> dict:  # type: ignore[type-arg]
+async def _view_of(request: Request, case_id: int, user: User) -> dict:  # type: ignore[type-arg]
     ctx = desk(request)
     async with ctx.sessions() as session:
         row = (await session.execute(_with_people().where(Case.id == case_id))).one_or_none()
         if row is None:
             raise NotFound("工单不存在")
         case = row[0]
+        if not may_read(user, case):
+            raise Forbidden(NOT_YOURS)
         pos = await queue.position(ctx.redis, ctx.keys, case_id=case_id) if case.status == CaseStatus.queued else None
         return (await _views(session, [tuple(row)], {case_id: pos} if pos else {}))[0]
 
@@ -64,7 +67,7 @@ async def list_cases(request: Request):  # type: ignore[no-untyped-def]
         if status == "mine":
             stmt = stmt.where(Case.agent_id == user.id, Case.status == CaseStatus.assigned)
         elif status in {s.value for s in CaseStatus}:
-            stmt = stmt.where(Case.status == CaseStatus(status))
+            stmt = readable(stmt.where(Case.status == CaseStatus(status)), user)
         else:
             raise BadRequest("status 取值应为 queued / assigned / closed / mine")
         if status == CaseStatus.closed.value:
@@ -78,8 +81,8 @@ async def list_cases(request: Request):  # type: ignore[no-untyped-def]
 
 @bp.get("/<case_id>")
 async def get_case(request: Request, case_id: str):  # type: ignore[no-untyped-def]
-    await current_user(request, *STAFF)
-    return json({"case": await _view_of(request, parse_id(case_id, "工单"))})
+    user = await current_user(request, *STAFF)
+    return json({"case": await _view_of(request, parse_id(case_id, "工单"), user)})
 
 
 @bp.get("/<case_id>/messages")
@@ -92,6 +95,8 @@ async def case_messages(request: Request, case_id: str):  # type: ignore[no-unty
         case = await session.get(Case, parse_id(case_id, "工单"))
         if case is None:
             raise NotFound("工单不存在")
+        if not may_read(user, case):
+            raise Forbidden(NOT_YOURS)
         msgs = await transcript(session, conversation_id=case.conversation_id, after_id=after)
         await audit.record(session, actor_id=user.id, actor_role=user.role.value, action="case.view",
                            target_type="case", target_id=case.tracking_no, ip=client_ip(request))
@@ -106,7 +111,7 @@ async def accept(request: Request, case_id: str):  # type: ignore[no-untyped-def
         case = await accept_case(desk(request), case_id=parse_id(case_id, "工单"), agent=user, ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"case": await _view_of(request, case.id)})
+    return json({"case": await _view_of(request, case.id, user)})
 
 
 @bp.post("/<case_id>/messages")
@@ -160,7 +165,7 @@ async def close(request: Request, case_id: str):  # type: ignore[no-untyped-def]
                                 note=str_field(body, "note", max_len=NOTE_MAX_CHARS), ip=client_ip(request))
     except CaseError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"case": await _view_of(request, case.id)})
+    return json({"case": await _view_of(request, case.id, user)})
 
 
 @bp.post("/<case_id>/typing")

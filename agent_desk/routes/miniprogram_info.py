@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sanic import Blueprint, Request, json
-from sanic.exceptions import NotFound
+from sanic.exceptions import Forbidden, NotFound
 from sqlalchemy import func, select
 
 from ..models import Case, Citizen, Message, utcnow
+from ..services.case_access import NOT_YOURS, may_read
 from .common import current_user, desk, parse_id
 
 WINDOW = timedelta(hours=48)
@@ -20,13 +21,15 @@ MESSAGES_PER_CITIZEN_MESSAGE = 5
 
 
 async def channel_info(request: Request, case_id: str):  # type: ignore[no-untyped-def]
-    await current_user(request, "agent", "manager")
+    user = await current_user(request, "agent", "manager")
     ctx = desk(request)
     cid = parse_id(case_id, "工单")
     async with ctx.sessions() as session:
         case = await session.get(Case, cid)
         if case is None:
             raise NotFound("工单不存在")
+        if not may_read(user, case):
+            raise Forbidden(NOT_YOURS)
         last = (await session.execute(select(func.max(Message.created_at)).where(
             Message.citizen_id == case.citizen_id, Message.sender == "citizen"))).scalar_one_or_none()
         undelivered = (await session.execute(select(func.count(Message.id)).where(

@@ -86,3 +86,30 @@ async def test_a_closed_case_carries_its_rating(api, plain_desk, desk_ctx) -> No
     assert view["rating"] == {"score": 2, "label": "不满意", "comment": "等得太久"}
     closed = (await api.get("/api/cases/", params={"status": "closed"}, headers=agent)).json()["cases"]
     assert next(c for c in closed if c["id"] == case.id)["rating"]["label"] == "不满意"
+
+
+async def test_an_agent_reads_the_queue_and_their_own_cases_not_a_colleagues(  # noqa: F811
+        api, plain_desk, desk_ctx) -> None:
+    agent = plain_desk.headers("agent", "agent-demo-2026")
+    colleague = plain_desk.headers("agent2", "agent2-demo-2026")
+    manager = plain_desk.headers("manager", "manager-demo-2026")
+    waiting = await seed_case(desk_ctx, name="孙女士")
+    # Waiting in the queue: every agent may read it, to decide to accept it.
+    for who in (agent, colleague, manager):
+        assert (await api.get(f"/api/cases/{waiting.id}", headers=who)).status_code == 200
+        assert (await api.get(f"/api/cases/{waiting.id}/messages", headers=who)).status_code == 200
+    await api.post(f"/api/cases/{waiting.id}/accept", headers=colleague)
+    # Now it is the colleague's conversation: not this agent's to read, served or closed.
+    for closed in (False, True):
+        if closed:
+            await api.post(f"/api/cases/{waiting.id}/close", json={}, headers=colleague)
+        for path in ("", "/messages", "/channel-info"):
+            r = await api.get(f"/api/cases/{waiting.id}{path}", headers=agent)
+            assert r.status_code == 403 and r.json()["error"] == "该工单不在您的处理范围内", (path, closed)
+            assert (await api.get(f"/api/cases/{waiting.id}{path}", headers=colleague)).status_code == 200
+            assert (await api.get(f"/api/cases/{waiting.id}{path}", headers=manager)).status_code == 200
+        status = "closed" if closed else "assigned"
+        listed = lambda r: {c["id"] for c in r.json()["cases"]}  # noqa: E731
+        assert waiting.id not in listed(await api.get("/api/cases/", params={"status": status}, headers=agent))
+        assert waiting.id in listed(await api.get("/api/cases/", params={"status": status}, headers=colleague))
+        assert waiting.id in listed(await api.get("/api/cases/", params={"status": status}, headers=manager))
