@@ -70,7 +70,7 @@ def stored_outbound(msg: Message) -> OutboundMessage:
 
 
 def serialize(msg: Message) -> dict[str, Any]:
-    """The one JSON shape of a message for agents, managers and history APIs. ID and mobile
+    """The one JSON shape of a message for agents, managers and history APIs. ID, bank card and mobile
     numbers in the text are masked: staff need the matter, not the number (the citizen's own
     history, ``citizen_history.history_item``, masks only what the citizen typed)."""
     payload = msg.payload or {}

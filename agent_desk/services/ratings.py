@@ -125,7 +125,7 @@ async def rate_case(session: AsyncSession, *, citizen: Citizen, request: RatingR
 
 
 def rating_view(rating: Rating, case: Case) -> dict[str, object]:
-    """A rating as staff see it: ID and mobile numbers in the comment and note masked."""
+    """A rating as staff see it: ID, bank card and mobile numbers in the comment and note masked."""
     return {"id": rating.id, "case_id": case.id, "tracking_no": case.tracking_no, "score": rating.score,
             "label": rating.label, "comment": mask_pii(rating.comment), "agent_name": rating.agent_name,
             "rectification": rating.rectification, "rectification_note": mask_pii(rating.rectification_note),
