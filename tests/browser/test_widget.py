@@ -108,7 +108,17 @@ def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_user
     card = page.locator(".zw-rating").last
     card.wait_for()
     assert card.locator("button[data-score]").count() == 5
+    assert "最多500字" in card.inner_text() and card.locator("textarea").get_attribute("maxlength") == "500"
+    # A comment the desk refuses as too long (another client could send one) leaves the card
+    # usable with what was written, and says why; nothing is rated yet.
     card.locator("button[data-score='4']").click()
+    card.locator("textarea").evaluate("t => t.maxLength = 5000")
+    card.locator("textarea").fill("讲" * 501)
+    card.locator(".zw-btn-primary").click()
+    page.locator(".zw-from-system .zw-bubble", has_text="尚未提交").wait_for()
+    card.locator(".zw-rated", has_text="精简").wait_for()
+    assert card.locator("textarea").is_enabled() and len(card.locator("textarea").input_value()) == 501
+    assert card.locator(".zw-btn-primary").is_enabled()
     card.locator("textarea").fill("讲解清楚")
     card.locator(".zw-btn-primary").click()
     page.locator(".zw-from-system", has_text="感谢您的评价").wait_for()
