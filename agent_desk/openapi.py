@@ -135,8 +135,14 @@ OPENAPI: dict[str, Any] = {
                                                         "403": "wrong role", "404": "no such account",
                                                         "409": "one's own account"})},
         "/api/staff/{user_id}/enable": {"post": _op(
-            "启用 an account again; it must log in anew (manager)", tag="staff", params=[_path_param("user_id")],
+            "启用 an account again; it must log in anew; a login lock on it is lifted too "
+            "(was_locked) (manager)", tag="staff", params=[_path_param("user_id")],
             responses={"200": "enabled", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
+        "/api/staff/{user_id}/unlock": {"post": _op(
+            "解锁: lift the login lock that too many wrong passwords put on the account and forget the "
+            "failures counted so far (was_locked: whether it was locked); audited staff.unlock (manager)",
+            tag="staff", params=[_path_param("user_id")],
+            responses={"200": "unlocked", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
         "/api/cases/{case_id}/channel-info": {"get": _op(
             "Channel facts for answering: for WeChat, the 48-hour window and messages left", tag="cases",
             params=_CASE, responses={"200": "channel, window (null outside WeChat), undelivered count", **_ERR})},
