@@ -2,36 +2,18 @@
 clears it; both audited. A real desk process on the real PostgreSQL and Redis."""
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support import services
-
-from .desk_process import DeskProcess, audit_entries, plain_desk  # noqa: F401  (fixture)
+from .desk_process import DeskProcess, audit_entries, create_staff, plain_desk  # noqa: F401  (fixture)
 
 PASSWORD = "clerk-password-123"
 
 
 def _new_agent(pg_url: str) -> tuple[int, str]:
-    async def make() -> tuple[int, str]:
-        from agent_desk.db import make_engine, make_sessionmaker
-        from agent_desk.models import Role
-        from agent_desk.services.auth import create_user
-
-        engine = make_engine(services._normalise(pg_url))
-        async with make_sessionmaker(engine)() as session:
-            user = await create_user(session, username=f"clerk-{uuid.uuid4().hex[:6]}", display_name="窗口坐席",
-                                     role=Role.agent, password=PASSWORD)
-            await session.commit()
-            found = (user.id, user.username)
-        await engine.dispose()
-        return found
-
-    return asyncio.run(make())
+    return create_staff(pg_url, password=PASSWORD)
 
 
 @pytest.fixture
