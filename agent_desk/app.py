@@ -23,7 +23,7 @@ from .errors import error_response, unexpected_error
 from .logging_setup import configure_logging
 from .openapi import OPENAPI
 from .redis_keys import RedisKeys
-from .routes import auth, cases, health, internal, pages, ratings, reports, staff, uploads
+from .routes import audit, auth, cases, health, internal, pages, ratings, reports, staff, uploads
 from .services.auth import TokenSigner
 from .services.delivery import register_channel
 from .settings import Settings
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, *, name: str = "desk") -> Sanic
     app.ctx.sio = sio
 
     for bp in (health.bp, auth.bp, cases.bp, reports.bp, internal.bp, pages.bp, uploads.bp, ratings.bp,
-               staff.bp):
+               staff.bp, audit.bp):
         app.blueprint(bp)
     web_channel.register(app, sio)
     realtime.register(app, sio)

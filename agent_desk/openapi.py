@@ -135,8 +135,27 @@ OPENAPI: dict[str, Any] = {
                                                         "403": "wrong role", "404": "no such account",
                                                         "409": "one's own account"})},
         "/api/staff/{user_id}/enable": {"post": _op(
-            "启用 an account again; it must log in anew (manager)", tag="staff", params=[_path_param("user_id")],
+            "启用 an account again; it must log in anew; a login lock on it is lifted too "
+            "(was_locked) (manager)", tag="staff", params=[_path_param("user_id")],
             responses={"200": "enabled", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
+        "/api/staff/{user_id}/unlock": {"post": _op(
+            "解锁: lift the login lock that too many wrong passwords put on the account and forget the "
+            "failures counted so far (was_locked: whether it was locked); audited staff.unlock (manager)",
+            tag="staff", params=[_path_param("user_id")],
+            responses={"200": "unlocked", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
+        "/api/audit/": {"get": _op(
+            "审计日志: staff actions, newest first, detail and target with ID, bank card and mobile numbers "
+            "masked; read-only and not itself audited (manager)", tag="audit",
+            params=[_query("actor", {"type": "string", "maxLength": 64, "description": "a username"}),
+                    _query("action", {"type": "string", "maxLength": 64,
+                                      "description": "exact, or a prefix ending in '.' (staff.)"}),
+                    _query("target", {"type": "string", "maxLength": 64, "description": "the target id"}),
+                    _query("from", {"type": "string", "format": "date", "description": "China date, inclusive"}),
+                    _query("to", {"type": "string", "format": "date", "description": "China date, inclusive"}),
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                    _query("before", {"type": "integer", "description": "an entry id: the page after it"})],
+            responses={"200": "entries, next_before", "400": "bad filter, date or paging",
+                       "401": "not logged in", "403": "wrong role"})},
         "/api/cases/{case_id}/channel-info": {"get": _op(
             "Channel facts for answering: for WeChat, the 48-hour window and messages left", tag="cases",
             params=_CASE, responses={"200": "channel, window (null outside WeChat), undelivered count", **_ERR})},

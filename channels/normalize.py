@@ -174,14 +174,34 @@ PHONE_RE = re.compile(
     r"([1１][3-9３-９][0-9０-９])[ \-]?([0-9０-９]{4})[ \-]?([0-9０-９]{4})(?![0-9０-９])"
 )
 
+# Bank card number: 16–19 digits, unbroken or in groups of four (spaces or dashes). Unbroken,
+# it must start as card schemes do (3–6, 9, or 22–27 for Mastercard's 2-series and Mir), so a
+# 20xx date-time stamp is not taken for one; grouped in fours it is a card whatever it starts
+# with. Not after a decimal point or a letter (SL… tracking numbers, amounts like 0.1234…).
+_CARD_SEP = r"[ \-\u3000]"
+BANK_CARD_RE = re.compile(
+    r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ.．])"
+    r"(?:[3-69３-６９][0-9０-９]{15,18}|[2２][2-7２-７][0-9０-９]{14,17}"
+    r"|[1-9１-９][0-9０-９]{3}(?:" + _CARD_SEP + r"[0-9０-９]{4}){3}(?:" + _CARD_SEP + r"?[0-9０-９]{1,3})?)"
+    r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])(?![.．][0-9０-９])"
+)
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
+
+
+def _mask_card(m: re.Match[str]) -> str:
+    digits = [c for c in m.group(0) if c in _DIGITS]
+    return "".join(digits[:4]) + "*" * (len(digits) - 8) + "".join(digits[-4:])
+
 
 # Case tracking number as citizens type it: SL20261203-0001, sl 20261203 0001 (after NFKC).
 TRACKING_NO_RE = re.compile(r"(?<![A-Za-z0-9])[Ss][Ll][-\s]?\d{8}[-\s]?\d{4}(?!\d)")
 
 
 def mask_pii(text: str) -> str:
-    """Mask resident ID numbers (110***********1234) and mobile numbers (138****5678)."""
+    """Mask resident ID numbers (110***********1234), bank card numbers (first and last four
+    digits kept, as banks print them: 6222***********0123) and mobile numbers (138****5678)."""
     if not text:
         return text
     text = ID_NUMBER_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+    text = BANK_CARD_RE.sub(_mask_card, text)
     return PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)

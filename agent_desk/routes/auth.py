@@ -32,7 +32,7 @@ def _locked_response(lock: Lockout) -> HTTPResponse:
     minutes = max(1, math.ceil(lock.retry_after_s / 60))
     if lock.scope == "user":
         text = (f"登录失败次数过多，为保护账号安全，该账号已暂停登录。请 {minutes} 分钟后再试；"
-                "如忘记密码，请联系管理人员。")
+                "也可请管理人员解锁。")
     else:
         text = f"此网络登录失败次数过多，已暂停登录。请 {minutes} 分钟后再试；如有疑问，请联系管理人员。"
     return json({"error": text, "retry_after": lock.retry_after_s}, status=429,

@@ -31,6 +31,7 @@ from ..models import (
 from . import audit
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
+from .ratings import MAX_COMMENT_CHARS
 from .topics import is_knowledge_topic, topic_title
 from .tracking import next_tracking_no
 
@@ -295,7 +296,7 @@ def rating_card(case: Case) -> OutboundMessage:
         sender="system",
         text=f"本次服务已结束（受理编号 {case.tracking_no}）。请您对本次服务进行评价：",
         buttons=buttons,
-        metadata={"event": "rating_request", "case": case.tracking_no,
+        metadata={"event": "rating_request", "case": case.tracking_no, "comment_max_chars": MAX_COMMENT_CHARS,
                   "rating_options": [{"score": score, "label": label} for score, label in options]},
     )
 

@@ -31,8 +31,16 @@ async def find_citizen(session: AsyncSession, *, channel: str, external_id: str)
 
 
 def history_item(msg: Message) -> dict[str, Any]:
-    """What the citizen may see of a message: no delivery errors, no staff-only fields."""
+    """What the citizen may see of a message: no delivery errors, no staff-only fields.
+
+    ``serialize`` masks ID, bank card and mobile numbers for staff. What the desk, the bot or an agent
+    said reaches the citizen exactly as sent, as the live message did (an agent giving an
+    office number must stay readable after a reload); only what the citizen typed stays
+    masked in their own history, so a shared or borrowed screen does not show it again.
+    """
     data = serialize(msg)
+    if msg.sender != "citizen":
+        data["text"] = msg.text
     for key in ("delivery", "delivery_error", "private"):
         data.pop(key, None)
     meta = dict(data.get("metadata") or {})

@@ -82,3 +82,14 @@ async def record_failure(redis: Redis, keys: RedisKeys, settings: Settings, *, u
 
 async def clear_user(redis: Redis, keys: RedisKeys, *, username: str) -> None:
     await redis.delete(_fail_key(keys, "user", username))
+
+
+async def unlock_user(redis: Redis, keys: RedisKeys, *, username: str) -> bool:
+    """Lift the username's lock and forget its counted failures (a manager's 解锁); whether it
+    was locked. The address's lock and count are left: one account's unlock must not let an
+    address that guessed at many accounts go on."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.delete(_lock_key(keys, "user", username))
+    pipe.delete(_fail_key(keys, "user", username))
+    locked, _failures = await pipe.execute()
+    return int(locked) > 0

@@ -70,9 +70,9 @@ def stored_outbound(msg: Message) -> OutboundMessage:
 
 
 def serialize(msg: Message) -> dict[str, Any]:
-    """The one JSON shape of a message for agents, managers and history APIs. ID and mobile
-    numbers in the text are masked: staff need the matter, not the number (a citizen's own
-    history shows them masked too, which also protects a shared screen)."""
+    """The one JSON shape of a message for agents, managers and history APIs. ID, bank card and mobile
+    numbers in the text are masked: staff need the matter, not the number (the citizen's own
+    history, ``citizen_history.history_item``, masks only what the citizen typed)."""
     payload = msg.payload or {}
     metadata = payload.get("metadata") or {}
     if msg.sender == "citizen" and isinstance(metadata, dict):

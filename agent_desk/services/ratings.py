@@ -17,6 +17,7 @@ from ..models import RATING_LABELS, Case, CaseStatus, Citizen, Rating, User
 RATE_PAYLOAD_RE = re.compile(r"^/rate(\{.*\})\s*$", re.DOTALL)
 CASE_NO_RE = re.compile(r"^SL\d{8}-\d{4,6}$")
 BAD_SCORES = (1, 2)
+# A longer comment is refused, never cut: the citizen is asked to shorten it and nothing is stored.
 MAX_COMMENT_CHARS = 500
 
 
@@ -51,8 +52,7 @@ def parse_rate_payload(text: str) -> RatingRequest | None:
     if case is not None and not (isinstance(case, str) and CASE_NO_RE.match(case)):
         return None
     comment = data.get("comment")
-    return RatingRequest(score=score, comment=comment[:MAX_COMMENT_CHARS] if isinstance(comment, str) else "",
-                         case=case)
+    return RatingRequest(score=score, comment=comment if isinstance(comment, str) else "", case=case)
 
 
 def rating_display(request: RatingRequest) -> str:
@@ -64,12 +64,16 @@ class RatingError(Exception):
     """A rating action that cannot be done; ``code`` is the HTTP status the API returns.
 
     ``case`` is the tracking number the refusal is about, when there is one (the widget then
-    disables that case's rating card)."""
+    disables that case's rating card, except for ``rating_too_long``, which leaves it open).
+    ``event`` is the citizen-facing event name; ``extra`` more metadata for it."""
 
-    def __init__(self, message: str, code: int = 409, *, case: str | None = None) -> None:
+    def __init__(self, message: str, code: int = 409, *, case: str | None = None,
+                 event: str = "rating_rejected", extra: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.case = case
+        self.event = event
+        self.extra = extra or {}
 
 
 def _already_rated(case: Case) -> RatingError:
@@ -109,6 +113,11 @@ async def rate_case(session: AsyncSession, *, citizen: Citizen, request: RatingR
     existing = (await session.execute(select(Rating).where(Rating.case_id == case.id))).scalar_one_or_none()
     if existing is not None:
         raise _already_rated(case)
+    if len(request.comment) > MAX_COMMENT_CHARS:
+        raise RatingError(
+            f"您的意见共 {len(request.comment)} 字，超过了最多{MAX_COMMENT_CHARS}字的限制，本次评价尚未提交。"
+            f"请精简后重新提交（受理编号 {case.tracking_no}）。",
+            code=400, case=case.tracking_no, event="rating_too_long", extra={"max_chars": MAX_COMMENT_CHARS})
     agent = await session.get(User, case.agent_id) if case.agent_id else None
     rating = Rating(
         case_id=case.id, score=request.score, label=RATING_LABELS[request.score], comment=request.comment,
@@ -125,7 +134,7 @@ async def rate_case(session: AsyncSession, *, citizen: Citizen, request: RatingR
 
 
 def rating_view(rating: Rating, case: Case) -> dict[str, object]:
-    """A rating as staff see it: ID and mobile numbers in the comment and note masked."""
+    """A rating as staff see it: ID, bank card and mobile numbers in the comment and note masked."""
     return {"id": rating.id, "case_id": case.id, "tracking_no": case.tracking_no, "score": rating.score,
             "label": rating.label, "comment": mask_pii(rating.comment), "agent_name": rating.agent_name,
             "rectification": rating.rectification, "rectification_note": mask_pii(rating.rectification_note),

@@ -275,7 +275,7 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
             text += "我们会认真核查并整改，工作人员将尽快与您联系。"
         meta = {"event": "rated", "case": case.tracking_no, "score": stored.score}
     except RatingError as exc:
-        text, meta, case = str(exc), {"event": "rating_rejected"}, None
+        text, meta, case = str(exc), {"event": exc.event, **exc.extra}, None
         if exc.case:
             meta["case"] = exc.case
     out = OutboundMessage(sender="system", text=text, metadata=meta)

@@ -5,7 +5,7 @@ from typing import Any
 
 from ..context import DeskContext
 from ..models import User
-from . import audit, staff_sockets
+from . import audit, login_throttle, staff_sockets
 from .cases import announce_opened, requeue_cases_of
 
 
@@ -21,9 +21,12 @@ def staff_view(user: User) -> dict[str, Any]:
 
 
 async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: bool,
-                     ip: str) -> tuple[User, list[str]]:
-    """Disable or enable an account; returns it and the tracking numbers of the cases that a
-    disable took from it and put back in the queue.
+                     ip: str) -> tuple[User, list[str], bool]:
+    """Disable or enable an account; returns it, the tracking numbers of the cases that a
+    disable took from it and put back in the queue, and whether an enable lifted a login lock.
+
+    Enabling also lifts the account's login lock (as ``unlock`` does), so 停用 + 启用 lets it
+    log in at once.
 
     Disabling also ends every session of the account (its tokens stay void if it is enabled
     again) and closes its live workspace sockets, after the commit; its open cases go back to
@@ -41,13 +44,31 @@ async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: b
         requeued = [] if active else await requeue_cases_of(session, agent=user, actor=manager,
                                                              reason="agent_disabled", ip=ip)
         numbers = [case.tracking_no for case, _ in requeued]
+        # Lifted before the commit that audits it; a failed commit leaves the account unlocked
+        # but still disabled, and a retried enable records it.
+        was_locked = active and await login_throttle.unlock_user(ctx.redis, ctx.keys, username=user.username)
         await audit.record(session, actor_id=manager.id, actor_role=manager.role.value,
                            action="staff.enable" if active else "staff.disable", target_type="user",
-                           target_id=user.username, detail={} if active else {"requeued_cases": numbers}, ip=ip)
+                           target_id=user.username,
+                           detail={"was_locked": was_locked} if active else {"requeued_cases": numbers}, ip=ip)
         await session.commit()
     if not active:
         await ctx.extras["signer"].revoke_all(ctx.redis, ctx.keys, user.id)
         await staff_sockets.disconnect(ctx, user_id=user.id)
         for case, citizen in requeued:
             await announce_opened(ctx, case=case, citizen=citizen, requeued=True)
-    return user, numbers
+    return user, numbers, was_locked
+
+
+async def unlock(ctx: DeskContext, *, manager: User, user_id: int, ip: str) -> tuple[User, bool]:
+    """解锁: lift the account's login lock (too many wrong passwords) and forget its counted
+    failures; returns the account and whether it was locked. Audited ``staff.unlock`` either way."""
+    async with ctx.sessions() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise StaffError("账号不存在", 404)
+        was_locked = await login_throttle.unlock_user(ctx.redis, ctx.keys, username=user.username)
+        await audit.record(session, actor_id=manager.id, actor_role=manager.role.value, action="staff.unlock",
+                           target_type="user", target_id=user.username, detail={"was_locked": was_locked}, ip=ip)
+        await session.commit()
+    return user, was_locked

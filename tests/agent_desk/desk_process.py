@@ -103,3 +103,40 @@ async def seed_rating(ctx: Any, *, case: Case, score: int, comment: str = "") ->
         _, rating = await rate_case(session, citizen=citizen, request=request)
         await session.commit()
         return rating.id
+
+
+def create_staff(pg_url: str, *, prefix: str = "clerk", password: str = "clerk-password-123",
+                 role: str = "agent") -> tuple[int, str]:
+    """A new staff account (unique username), committed; ``(id, username)``. For sync tests."""
+    async def make() -> tuple[int, str]:
+        from agent_desk.db import make_engine, make_sessionmaker
+        from agent_desk.models import Role
+        from agent_desk.services.auth import create_user
+
+        engine = make_engine(services._normalise(pg_url))
+        async with make_sessionmaker(engine)() as session:
+            user = await create_user(session, username=f"{prefix}-{uuid.uuid4().hex[:6]}", display_name="窗口坐席",
+                                     role=Role(role), password=password)
+            await session.commit()
+            found = (user.id, user.username)
+        await engine.dispose()
+        return found
+
+    return asyncio.run(make())
+
+
+def add_audit_entry(pg_url: str, **fields: Any) -> int:
+    """An audit row written straight to the database (as an older desk may have left it)."""
+    async def add() -> int:
+        from agent_desk.db import make_engine, make_sessionmaker
+
+        engine = make_engine(services._normalise(pg_url))
+        async with make_sessionmaker(engine)() as session:
+            entry = AuditEntry(**fields)
+            session.add(entry)
+            await session.commit()
+            entry_id = entry.id
+        await engine.dispose()
+        return entry_id
+
+    return asyncio.run(add())

@@ -49,7 +49,8 @@ async def test_ids_in_urls_are_404_and_counts_are_400(plain_desk, desk_ctx) -> N
                          ("GET", f"/api/cases/{bad}/channel-info", agent, None),
                          ("POST", f"/api/ratings/{bad}/rectification", manager, {"note": "已整改"}),
                          ("POST", f"/api/staff/{bad}/disable", manager, None),
-                         ("POST", f"/api/staff/{bad}/enable", manager, None)]
+                         ("POST", f"/api/staff/{bad}/enable", manager, None),
+                         ("POST", f"/api/staff/{bad}/unlock", manager, None)]
             for method, path, who, body in id_routes:
                 r = await api.request(method, path, headers=who, json=body)
                 assert r.status_code == 404, (method, path, r.status_code, r.text)

@@ -150,6 +150,28 @@ async def test_a_long_comment_is_not_cut_by_the_classifier_limit(desk_ctx, outbo
     assert rating.comment == comment
 
 
+async def test_an_over_long_comment_is_refused_politely_and_the_case_can_still_be_rated(desk_ctx, outbox) -> None:
+    from agent_desk.services.ratings import MAX_COMMENT_CHARS
+
+    cid = f"rate-{uuid.uuid4().hex[:10]}"
+    agent = await make_agent(desk_ctx, "壬")
+    case, _ = await served_case(desk_ctx, outbox, cid, agent)
+    too_long = "差" * (MAX_COMMENT_CHARS + 1)
+    await handle_inbound(desk_ctx, say(cid, "/rate" + json.dumps(
+        {"case": case.tracking_no, "score": 1, "comment": too_long}, ensure_ascii=False)))
+    refused = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rating_too_long")
+    assert refused.metadata["case"] == case.tracking_no and refused.metadata["max_chars"] == MAX_COMMENT_CHARS
+    assert f"最多{MAX_COMMENT_CHARS}字" in refused.text and "尚未提交" in refused.text and "精简" in refused.text
+    assert (await ratings_of(desk_ctx, case))[case.tracking_no] is None  # nothing stored, nothing cut
+    # Shortened to the limit, it is stored exactly as typed.
+    exact = "窗口，" * (MAX_COMMENT_CHARS // 3) + "慢" * (MAX_COMMENT_CHARS % 3)
+    assert len(exact) == MAX_COMMENT_CHARS
+    await handle_inbound(desk_ctx, say(cid, "/rate" + json.dumps(
+        {"case": case.tracking_no, "score": 1, "comment": exact}, ensure_ascii=False)))
+    await outbox.wait_for(cid, rated_for(case))
+    assert (await ratings_of(desk_ctx, case))[case.tracking_no].comment == exact  # type: ignore[union-attr]
+
+
 def test_rate_payload_parsing() -> None:
     assert parse_rate_payload('/rate{"score": 4}') == parse_rate_payload('/rate{"score":4}')
     req = parse_rate_payload('/rate{"case": "SL20261204-0003", "score": 1, "comment": "慢，"}')

@@ -297,7 +297,7 @@ async def test_staff_see_id_and_mobile_numbers_masked_while_the_record_keeps_the
     from agent_desk.services.messages import serialize
 
     cid = citizen_id()
-    sent = "我的身份证号是110101199003071234，手机１３８１２３４５６７８，公积金怎么提取"
+    sent = "我的身份证号是110101199003071234，手机１３８１２３４５６７８，银行卡6222 0212 3456 7890 123，公积金怎么提取"
     result = await handle_inbound(desk_ctx, say(cid, sent))
     await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
     async with desk_ctx.sessions() as session:
@@ -306,3 +306,4 @@ async def test_staff_see_id_and_mobile_numbers_masked_while_the_record_keeps_the
     shown = serialize(stored)["text"]
     assert "110101199003071234" not in shown and "110***********1234" in shown
     assert "１３８１２３４５６７８" not in shown and "13812345678" not in shown and "公积金怎么提取" in shown
+    assert "3456" not in shown and "6222***********0123" in shown

@@ -57,7 +57,7 @@ async def test_disabling_an_agent_puts_their_cases_back_in_the_queue(desk_ctx, o
 
     assert await waiting() == [case_b.id, case_d.id]
 
-    user, requeued = await set_active(desk_ctx, manager=manager, user_id=agent.id, active=False, ip="10.0.0.8")
+    user, requeued, _ = await set_active(desk_ctx, manager=manager, user_id=agent.id, active=False, ip="10.0.0.8")
     assert not user.active and requeued == [case_a.tracking_no, case_c.tracking_no]
 
     # Back in the queue in the order of their handoffs: ahead of the case handed off later.

@@ -99,3 +99,29 @@ def test_mask_pii_never_leaks_a_phone(phone, prefix):
 ])
 def test_mask_pii_handles_how_people_write_numbers(written, masked):
     assert mask_pii(written) == masked
+
+
+@pytest.mark.parametrize("written, masked", [
+    ("银行卡 6222021234567890123", "银行卡 6222***********0123"),
+    ("卡号6222 0212 3456 7890 123，请退款", "卡号6222***********0123，请退款"),
+    ("卡号 6217-0012-3456-7890", "卡号 6217********7890"),
+    ("卡号4367421234567890", "卡号4367********7890"),
+    ("６２２２０２１２３４５６７８９０", "６２２２********７８９０"),
+    ("工行卡6222021234567890123和手机13812345678", "工行卡6222***********0123和手机138****5678"),
+])
+def test_mask_pii_masks_bank_card_numbers_keeping_first_and_last_four(written, masked):
+    assert mask_pii(written) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "受理编号SL20261205-0002", "sl 20261205 0002", "2026-12-05 14:30", "20261205",
+    "金额12345678.90元", "合计 1,234,567.89 元", "时间戳20261205143015123",
+    "订单号123456789012345", "0.12345678901234567", "12345678901234567890123",
+])
+def test_mask_pii_leaves_tracking_numbers_dates_and_amounts(text):
+    assert mask_pii(text) == text
+
+
+def test_an_id_number_is_masked_its_own_way_not_as_a_card():
+    assert mask_pii("110101199003071234") == "110***********1234"
+    assert mask_pii("身份证 11010119900307 5678") == "身份证 110************5678"

@@ -94,3 +94,18 @@ def test_case_list_and_its_csv_export(context, web_desk, demo_users):  # type: i
     rows = {r[0]: r for r in csv.reader(io.StringIO(raw.decode("utf-8-sig")))}
     assert rows[tracking][9] == "满意" and "110101199003071234" not in raw.decode("utf-8-sig")
     assert "1101**********1234" in rows[tracking][10] or "110***" in rows[tracking][10]
+
+
+def test_summary_csv_shows_figures_as_the_page_does(context, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    _served_and_rated(context, web_desk, demo_users, "2", "办理慢")
+    page = context.new_page()
+    _login(page, f"{web_desk.url}/reports", "manager", demo_users["manager"])
+    page.wait_for_function("/%$/.test(document.querySelector('#n-satisfaction').textContent)")
+    shown_rate, shown_avg = page.inner_text("#n-satisfaction"), page.inner_text("#n-average")
+    with page.expect_download() as dl:
+        page.click("#export")
+    rows = dict((r[0], r[1]) for r in csv.reader(io.StringIO(open(dl.value.path(), encoding="utf-8-sig").read()))
+                if len(r) == 2)
+    # 25.0% on the page is 25.0% in the file (Excel reads it as a percentage), never 0.25.
+    assert rows["满意率"] == shown_rate and rows["满意率"].endswith("%")
+    assert rows["平均分"] == shown_avg and len(shown_avg.split(".")[1]) == 2

@@ -108,7 +108,17 @@ def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_user
     card = page.locator(".zw-rating").last
     card.wait_for()
     assert card.locator("button[data-score]").count() == 5
+    assert "最多500字" in card.inner_text() and card.locator("textarea").get_attribute("maxlength") == "500"
+    # A comment the desk refuses as too long (another client could send one) leaves the card
+    # usable with what was written, and says why; nothing is rated yet.
     card.locator("button[data-score='4']").click()
+    card.locator("textarea").evaluate("t => t.maxLength = 5000")
+    card.locator("textarea").fill("讲" * 501)
+    card.locator(".zw-btn-primary").click()
+    page.locator(".zw-from-system .zw-bubble", has_text="尚未提交").wait_for()
+    card.locator(".zw-rated", has_text="精简").wait_for()
+    assert card.locator("textarea").is_enabled() and len(card.locator("textarea").input_value()) == 501
+    assert card.locator(".zw-btn-primary").is_enabled()
     card.locator("textarea").fill("讲解清楚")
     card.locator(".zw-btn-primary").click()
     page.locator(".zw-from-system", has_text="感谢您的评价").wait_for()
@@ -184,3 +194,53 @@ def test_a_long_answer_is_shown_from_its_start(context, web_desk, demo_users):  
         page.locator(".zw-from-citizen", has_text=f"我看一下（{mode}）").wait_for()
         page.wait_for_function("(() => { const c = document.querySelector('#zw-log');"
                                " return c.scrollTop + c.clientHeight >= c.scrollHeight - 2; })()")
+
+
+# Where each header control's text sits: one top per rendered line (a Range's client rects).
+HEADER_LAYOUT = """
+() => {
+  function lines(el) { const r = document.createRange(); r.selectNodeContents(el);
+    return new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top))).size; }
+  const header = document.querySelector('.zw-header').getBoundingClientRect();
+  return {
+    header: header.height, viewport: window.innerHeight,
+    buttons: [...document.querySelectorAll('.zw-header button')].map(b => ({ text: b.textContent.trim(),
+      name: b.getAttribute('aria-label') || b.textContent.trim(), lines: lines(b),
+      w: b.getBoundingClientRect().width, h: b.getBoundingClientRect().height })),
+    title: lines(document.querySelector('.zw-header h1')),
+    status: lines(document.getElementById('zw-status')),
+    bubble: parseFloat(getComputedStyle(document.querySelector('.zw-bubble')).fontSize),
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_header_fits_a_small_phone(browser, web_desk, demo_users, artifacts, elder):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 360, "height": 640}, bypass_csp=True)
+    ctx.set_default_timeout(20_000)
+    try:
+        page = open_widget(ctx, web_desk.url)
+        if elder:
+            page.click("#zw-elder")
+            assert page.get_attribute("#zw-elder", "aria-pressed") == "true"
+        tracking = hand_off(page)
+        page.wait_for_function("document.querySelector('#zw-status').textContent.includes('排队')")
+        layouts = [page.evaluate(HEADER_LAYOUT)]
+        agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
+        agent.accept(agent.case_by_tracking(tracking)["id"])
+        page.wait_for_function("document.querySelector('#zw-status').textContent.includes('为您服务')")
+        layouts.append(page.evaluate(HEADER_LAYOUT))
+        page.screenshot(path=str(artifacts / f"widget-360-{'elder' if elder else 'normal'}.png"))
+        for got in layouts:
+            for b in got["buttons"]:
+                assert b["lines"] == 1, got  # never 标/准/模/式 one character a line
+                assert b["w"] >= (60 if elder else 40) and b["h"] >= (60 if elder else 40), b
+            assert got["title"] == 1 and got["status"] == 1, got
+            # The chat keeps the screen: at most 17% of it in elder mode (its 60 px buttons), 1/7 otherwise.
+            assert got["header"] <= got["viewport"] * (0.17 if elder else 1 / 7), got
+            assert got["bubble"] >= (20 if elder else 16), got  # the conversation's text stays large
+        names = {b["name"] for b in layouts[-1]["buttons"]}
+        assert any("长辈" in n or "标准" in n for n in names) and any("换设备" in n for n in names), names
+    finally:
+        ctx.close()

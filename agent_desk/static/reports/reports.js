@@ -50,7 +50,9 @@
     var from = $("from").value, to = $("to").value, r = last.ratings || {};
     var rows = [["指标", "数值"], ["开始日期", from], ["结束日期", to], ["咨询会话", last.conversations],
       ["转人工", last.handoffs], ["办结工单", last.cases_closed], ["评价数", r.total || 0],
-      ["平均分", r.average_score == null ? "" : r.average_score], ["满意率", r.satisfaction_rate == null ? "" : r.satisfaction_rate]];
+      // Figures as the page shows them (2.00, 25.0%): Excel reads 25.0% as a percentage, 0.25 was misread.
+      ["平均分", r.average_score == null ? "" : Number(r.average_score).toFixed(2)],
+      ["满意率", r.satisfaction_rate == null ? "" : pct(r.satisfaction_rate)]];
     (r.distribution || []).forEach(function (d) { rows.push(["评价：" + d.label + "（" + d.score + "分）", d.count]); });
     var reasons = last.handoff_reasons || {};
     (Array.isArray(reasons) ? reasons.map(function (x) { return [x.reason, x.count]; }) : Object.entries(reasons))

@@ -141,7 +141,7 @@
   function setElder(on) {
     document.body.classList.toggle("zw-elder", on);
     ZW.$("zw-elder").setAttribute("aria-pressed", String(on));
-    ZW.$("zw-elder").textContent = on ? "标准模式" : "长辈模式";
+    ZW.$("zw-elder").textContent = on ? "标准版" : "长辈版";  // short: one line on a 360 px phone
     ZW.store.set("elder", on ? "1" : "0");
   }
 

@@ -74,8 +74,10 @@
       opts.appendChild(b);
     });
     box.appendChild(opts);
-    var label = el("label", null, "意见或建议（可不填）："), ta = el("textarea");
-    ta.maxLength = 300; ta.rows = 2; label.appendChild(ta); box.appendChild(label);
+    // The desk refuses (never cuts) a longer comment; the card says the limit and keeps to it.
+    var max = Number(m.metadata.comment_max_chars) || 500;
+    var label = el("label", null, "意见或建议（可不填，最多" + max + "字）："), ta = el("textarea");
+    ta.maxLength = max; ta.rows = 2; label.appendChild(ta); box.appendChild(label);
     var submit = el("button", "zw-btn zw-btn-primary", "提交评价"); submit.type = "button"; submit.disabled = true;
     submit.onclick = function () {
       if (!chosen) return;
@@ -89,6 +91,17 @@
     box.appendChild(submit);
     if (ratedCases.has(box.dataset.case)) disableCard(box, "已评价");
     return box;
+  }
+
+  /* The desk did not take the rating (comment too long): the card is usable again, with what
+     the citizen wrote still in it, and says why. */
+  function reopenCard(box, text) {
+    if (ratedCases.has(box.dataset.case)) return;
+    box.querySelectorAll("button[data-score], textarea").forEach(function (x) { x.disabled = false; });
+    var chosen = box.querySelector('button[aria-pressed="true"]');
+    box.querySelector(".zw-btn-primary").disabled = !chosen;
+    var note = box.querySelector(".zw-rated") || box.appendChild(el("div", "zw-hint zw-rated", ""));
+    note.textContent = text;
   }
 
   function disableCard(box, text) {
@@ -149,6 +162,11 @@
 
   function noteEvents(m) {
     var ev = m.metadata.event;
+    if (ev === "rating_too_long" && m.metadata.case) {
+      document.querySelectorAll('.zw-rating[data-case="' + m.metadata.case + '"]').forEach(function (b) {
+        reopenCard(b, m.text);
+      });
+    }
     if ((ev === "rated" || ev === "rating_rejected") && m.metadata.case) {
       ratedCases.add(m.metadata.case);
       document.querySelectorAll('.zw-rating[data-case="' + m.metadata.case + '"]').forEach(function (b) {
