@@ -88,8 +88,8 @@ async def test_a_closed_case_carries_its_rating(api, plain_desk, desk_ctx) -> No
     assert next(c for c in closed if c["id"] == case.id)["rating"]["label"] == "不满意"
 
 
-async def test_an_agent_reads_the_queue_and_their_own_cases_not_a_colleagues(  # noqa: F811
-        api, plain_desk, desk_ctx) -> None:
+async def test_an_agent_reads_the_queue_and_their_own_cases_not_a_colleagues(
+        api, plain_desk, desk_ctx) -> None:  # noqa: F811
     agent = plain_desk.headers("agent", "agent-demo-2026")
     colleague = plain_desk.headers("agent2", "agent2-demo-2026")
     manager = plain_desk.headers("manager", "manager-demo-2026")

@@ -5,6 +5,7 @@ PostgreSQL and Redis."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,12 +34,15 @@ def http(desk: DeskProcess) -> Iterator[httpx.Client]:
         yield client
 
 
-def log_records(desk: DeskProcess, request_id: str) -> list[dict[str, Any]]:
-    records = []
-    for line in desk.log.read_text(errors="replace").splitlines():
-        if line.startswith("{") and request_id in line:
-            records.append(json.loads(line))
-    return records
+def log_records(desk: DeskProcess, request_id: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The desk's log lines for ``request_id``; the 500 can reach us before its line is written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = [json.loads(line) for line in desk.log.read_text(errors="replace").splitlines()
+                   if line.startswith("{") and request_id in line]
+        if records or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
 
 
 def assert_polite_500(r: httpx.Response) -> str:
