@@ -104,9 +104,15 @@ COLLOQUIAL_TERMS = {
     "失业证": "就业创业证", "创业贷": "创业担保贷款", "讨薪": "欠薪", "工钱": "工资",
     "市民中心": "政务服务中心", "行政服务中心": "政务服务中心", "办事大厅": "政务服务中心",
     "网厅": "网上办事", "回执号": "受理编号", "受理号": "受理编号", "工单号": "受理编号",
-    "看病的保险": "医保", "看病保险": "医保", "开车的那个本": "驾驶证", "开车那个本": "驾驶证",
     "出粮": "发工资",
 }
+# Descriptions of a service instead of its name, in the shapes citizens vary ("看病用的那个国家
+#保险", "开车的那张本子", "工资里扣的那笔住房存款"): a pattern each, with the official term.
+DESCRIPTION_TERMS = (
+    (re.compile(r"看病(?:用)?的?(?:那个|那种)?(?:国家)?保险"), "医保"),
+    (re.compile(r"开车(?:用)?的?(?:那个|那张|那本)?本子?"), "驾驶证"),
+    (re.compile(r"住房(?:的)?(?:存款|钱)"), "公积金"),
+)
 # Pinyin-initial abbreviations citizens type without an input method ("jzz丢了", "rxbm"),
 # read as whole Latin tokens. Only ones that name one service; not sb, gs, hk, nj, wz,
 # which are as often something else (an insult, 公司/工伤/个税, Hong Kong, 南京, 网站).
@@ -171,6 +177,11 @@ def colloquial_glosses(text: str) -> List[str]:
     return [COLLOQUIAL_TERMS[m.group(0)] for m in _COLLOQUIAL_RE.finditer(text)]
 
 
+def description_glosses(text: str) -> List[str]:
+    """The official term for each service a message describes instead of naming."""
+    return [term for pattern, term in DESCRIPTION_TERMS if pattern.search(text)]
+
+
 def abbreviation_glosses(text: str) -> List[str]:
     """Chinese terms for pinyin-initial abbreviations typed as whole tokens ("jzz丢了" -> 居住证)."""
     return [ABBREVIATIONS[m.group(1)] for m in _ABBREVIATION_RE.finditer(text.lower())]
@@ -189,8 +200,8 @@ def emoji_glosses(text: str) -> List[str]:
 def glosses(text: str) -> List[str]:
     """Every term added to a message: the official ones for colloquial names, English terms,
     pinyin abbreviations, an old age and a few emoji."""
-    return (colloquial_glosses(text) + english_glosses(text) + abbreviation_glosses(text)
-            + age_glosses(text) + emoji_glosses(text))
+    return (colloquial_glosses(text) + description_glosses(text) + english_glosses(text)
+            + abbreviation_glosses(text) + age_glosses(text) + emoji_glosses(text))
 
 
 def gloss(text: str) -> str:

@@ -48,9 +48,14 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_OR_CHAR = re.compile(r"[A-Za-z]+|.", re.S)
 
 
+# "跟退休金没关系的那种", "和社保无关": the negated thing comes before the marker.
+_DISOWNED = re.compile(r"(跟|和|与)([^,，。;；!！?？、\n]{1,8}?)(没关系|没有关系|无关|不相干)")
+
+
 def mark_negation(text: str) -> str:
     """Prefix every character of a negated stretch with ``¬``."""
-    return _NEGATED.sub(lambda m: m.group(1) + "".join(_NEG_MARK + c for c in m.group(2)), text)
+    text = _NEGATED.sub(lambda m: m.group(1) + "".join(_NEG_MARK + c for c in m.group(2)), text)
+    return _DISOWNED.sub(lambda m: m.group(1) + "".join(_NEG_MARK + c for c in m.group(2)) + m.group(3), text)
 
 
 def mark_negated_words(tokens: Iterable[str]) -> List[str]:

@@ -7,6 +7,7 @@ from components.message_gloss import (
     abbreviation_glosses,
     age_glosses,
     colloquial_glosses,
+    description_glosses,
     emoji_glosses,
     english_glosses,
     gloss,
@@ -47,6 +48,16 @@ def test_colloquial_names_get_the_official_term():
     assert gloss("房本丢了，暂住证也到期了") == "房本丢了，暂住证也到期了 房产证 居住证"
     # "门特" is not listed on its own: it hides inside 部门特别
     assert colloquial_glosses("这个部门特别慢") == []
+
+
+def test_a_service_described_instead_of_named_gets_its_term():
+    assert description_glosses("孩子看病用的那个国家保险要怎么办") == ["医保"]
+    assert description_glosses("宝宝看病的保险也想交上") == ["医保"]
+    assert description_glosses("开车的那张本子快到期了") == ["驾驶证"]
+    assert description_glosses("工资里每月扣的那笔住房存款能贷多少") == ["公积金"]
+    assert description_glosses("单位给我存了多少住房的钱") == ["公积金"]
+    # Words near but not describing a service
+    assert description_glosses("看病要带什么") == [] and description_glosses("开车去大厅方便吗") == []
 
 
 def test_every_gloss_is_chinese():

@@ -126,3 +126,10 @@ def test_settled_words_match_the_character_marking():
 def test_settled_marking_never_loses_text(text):
     marked = mark_settled(text)
     assert marked.replace("¬", "") == text.replace("¬", "")
+
+
+def test_what_a_citizen_says_is_unrelated_is_marked_like_a_negation():
+    assert mark_negation("每个月能领点钱，跟退休金没关系的那种") == "每个月能领点钱，跟¬退¬休¬金没关系的那种"
+    assert mark_negation("这个和社保无关") == "这个和¬社¬保无关"
+    # Only a short stretch, inside one clause
+    assert mark_negation("我跟你说，社保没关系") == "我跟你说，社保没关系"
