@@ -109,3 +109,32 @@ def test_summary_csv_shows_figures_as_the_page_does(context, web_desk, demo_user
     # 25.0% on the page is 25.0% in the file (Excel reads it as a percentage), never 0.25.
     assert rows["满意率"] == shown_rate and rows["满意率"].endswith("%")
     assert rows["平均分"] == shown_avg and len(shown_avg.split(".")[1]) == 2
+
+
+def test_manager_reads_the_audit_log_on_the_reports_page(context, web_desk, demo_users, artifacts):  # type: ignore[no-untyped-def]
+    tracking = _served_and_rated(context, web_desk, demo_users, "5", "很好")
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _login(page, f"{web_desk.url}/reports", "manager", demo_users["manager"])
+    rows = page.locator("#audit-rows tr")
+    # The agent's actions on the case, by name, newest first.
+    closed = rows.filter(has_text="结束工单").filter(has_text=tracking)
+    closed.wait_for()
+    assert "王晓明（agent，坐席）" in closed.first.inner_text()
+    accepted = rows.filter(has_text="接入工单").filter(has_text=tracking)
+    assert accepted.count() == 1
+    texts = rows.all_inner_texts()
+    assert texts.index(closed.first.inner_text()) < texts.index(accepted.first.inner_text())
+    # Filtered to one case's target and the case actions.
+    page.fill("#audit-target", tracking)
+    page.select_option("#audit-action", "case.")
+    page.click("#audit-filter button[type=submit]")
+    page.locator("#audit-rows tr", has_text="接入工单").wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('#audit-rows tr')]"
+                           ".every(r => r.innerText.includes('工单') || r.innerText.includes('查看对话'))")
+    assert all(tracking in t for t in page.locator("#audit-rows tr").all_inner_texts())
+    page.locator("#audit-panel").screenshot(path=str(artifacts / "reports-audit-log.png"))
+    # Nothing matches: said so.
+    page.fill("#audit-actor", "no-such-user")
+    page.click("#audit-filter button[type=submit]")
+    page.locator("#audit-rows tr", has_text="没有符合条件的记录").wait_for()

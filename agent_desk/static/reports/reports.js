@@ -39,6 +39,7 @@
     var q = "?from=" + $("from").value + "&to=" + $("to").value;
     return Desk.api("GET", "/api/reports/summary" + q).then(function (data) {
       show(data);
+      Desk.reportAudit.load($("from").value, $("to").value, false);
       return Desk.reportTables.loadCases($("from").value, $("to").value, false);
     }).catch(function (e) { $("report-error").textContent = e.message; });
   }
@@ -75,6 +76,7 @@
       $("me").textContent = user.display_name;
       $("logout").hidden = false; $("report").hidden = false;
       Desk.reportTables.init();
+      Desk.reportAudit.init();
       query();
     }).catch(function (e) {
       $("login").hidden = false;
