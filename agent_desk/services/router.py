@@ -165,6 +165,10 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
     # The normalised text is for deciding what the message is; what the citizen wrote is kept
     # as written (the stored text, a rating's comment).
     norm = normalize_text(raw, max_len=ctx.settings.max_message_chars)
+    # Read whole, whatever its length or kind: a citizen in distress often writes a long story,
+    # or says it in a rating comment (services/crisis.py).
+    in_crisis = msg.kind == "text" and is_crisis(
+        norm.text if not norm.too_long else normalize_text(raw, max_len=HARD_MAX_STORED_CHARS).text)
     is_rate_payload = msg.kind == "text" and norm.text.startswith(RATE_PREFIX)
     rating = (parse_rate_payload(raw) or parse_rate_payload(norm.text)) if is_rate_payload else None
 
@@ -199,17 +203,25 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
 
         if is_rate_payload:
             await _handle_rating(ctx, session, citizen=citizen, conv=conv, rating=rating)
-            return result
-        if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
+            if not in_crisis:
+                return result
+            # The rated conversation is over: the citizen in distress is put through to a person,
+            # in a new conversation, or in the one they are already in.
+            conv = await open_conversation(session, citizen=citizen)
+            await session.commit()
+            if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
+                await _crisis_in_case(ctx, session, citizen=citizen, conv=conv)
+                return result
+        elif conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
             await _relay_to_agents(ctx, session, conv=conv, message=stored)
-            if msg.kind == "text" and is_crisis(norm.text):
+            if in_crisis:
                 await _crisis_in_case(ctx, session, citizen=citizen, conv=conv)
             elif conv.status == ConversationStatus.queued and norm.text.strip(" ，,。.!！?？") in HANDOFF_WORDS:
                 await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 
     await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, metadata=meta, text=norm.text,
-                    is_empty=norm.is_empty, too_long=norm.too_long)
+                    is_empty=norm.is_empty, too_long=norm.too_long, in_crisis=in_crisis)
     return result
 
 
@@ -298,10 +310,14 @@ def _with_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
 
 
 async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, msg: InboundMessage,
-                    metadata: dict[str, object], text: str, is_empty: bool, too_long: bool) -> None:
+                    metadata: dict[str, object], text: str, is_empty: bool, too_long: bool,
+                    in_crisis: bool = False) -> None:
     replies: list[OutboundMessage]
     handoff_reason: str | None = None
-    if msg.kind != "text":
+    if in_crisis:
+        replies = [OutboundMessage(sender="system", text=CRISIS_REPLY, metadata={"event": "crisis"})]
+        handoff_reason = "crisis"
+    elif msg.kind != "text":
         replies = [OutboundMessage(sender="system",
                                    text="智能客服暂时只能阅读文字。如需发送图片或文件，请点击“转人工”，由工作人员为您查看。",
                                    metadata={"event": "unsupported_kind", "kind": msg.kind})]
@@ -315,9 +331,6 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
                                    metadata={"event": "too_long"})]
     elif text.strip() == HANDOFF_PAYLOAD:
         replies, handoff_reason = [], "button"
-    elif is_crisis(text):
-        replies = [OutboundMessage(sender="system", text=CRISIS_REPLY, metadata={"event": "crisis"})]
-        handoff_reason = "crisis"
     else:
         bot: BotClient = ctx.extras["bot"]
         try:

@@ -6,6 +6,7 @@ which the desk decides on its own. Bot-driven handoffs are tested in test_router
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -287,10 +288,57 @@ async def test_a_citizen_in_danger_while_served_gets_the_hotlines_and_the_agent_
 def test_crisis_phrases_are_not_mistaken_in_service_questions() -> None:
     from agent_desk.services.crisis import is_crisis
 
-    for text in ("我想自杀", "不想活了", "活不下去了", "我要跳楼", "想不开了"):
+    for text in ("我想自杀", "不想活了", "活不下去了", "我要跳楼", "想不开了", "我不活了", "我想去死",
+                 "不想再活了", "生不如死，活着有什么意思", "刚吃了一瓶安眠药", "低保被取消了，死了算了",
+                 "想结束这一切", "我要自残", "一了百了", "想离开这个世界", "准备上吊", "喝了农药"):
         assert is_crisis(text), text
-    for text in ("死亡证明怎么开", "老人去世了高龄津贴怎么停", "父亲死亡后户口注销", "自由职业交社保", "热死了"):
+    for text in ("死亡证明怎么开", "老人去世了高龄津贴怎么停", "父亲死亡后户口注销", "自由职业交社保", "热死了",
+                 "家里老人想死后捐献遗体怎么办", "跳河里救人受伤算工伤吗", "想死你们了", "热得想死",
+                 "我想死亡证明在哪开", "跳楼价", "想不开发票怎么办", "安眠药医保能报销吗"):
         assert not is_crisis(text), text
+
+
+async def test_a_long_message_in_distress_is_read_whole(desk_ctx, outbox) -> None:
+    story = "我今年五十二岁，原来在厂里上班，厂子倒闭以后一直打零工，" * 20 + "现在房子也要被收走了，我真的不想活了。"
+    assert len(story) > desk_ctx.settings.max_message_chars
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, story))
+    reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
+    assert "12356" in reply.text
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    case = await case_of(desk_ctx, result.conversation_id)
+    assert case.reason == "crisis" and case.urgent_at is not None
+    assert not [o for o in outbox.by_citizen[cid] if o.metadata.get("event") == "too_long"]
+    # The same story while already waiting: the hotlines again, and the case is urgent.
+    other = citizen_id()
+    res2 = await handle_inbound(desk_ctx, say(other, "我想问一下公积金怎么提取"))  # bot unreachable: queued
+    await outbox.wait_for(other, lambda o: o.metadata.get("event") == "queued")
+    await handle_inbound(desk_ctx, say(other, story))
+    await outbox.wait_for(other, lambda o: o.metadata.get("event") == "crisis")
+    assert (await case_of(desk_ctx, res2.conversation_id)).urgent_at is not None
+
+
+async def test_distress_in_a_rating_comment_gets_the_hotlines_and_a_person(desk_ctx, outbox) -> None:
+    agent = await make_agent(desk_ctx, "周敏")
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, "我想问一下低保"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    case = await case_of(desk_ctx, result.conversation_id)
+    await accept_case(desk_ctx, case_id=case.id, agent=agent)
+    await close_case(desk_ctx, case_id=case.id, agent=agent)
+    comment = "事情办不成，我真的不想活了"
+    payload = json.dumps({"case": case.tracking_no, "score": 1, "comment": comment}, ensure_ascii=False)
+    await handle_inbound(desk_ctx, say(cid, "/rate" + payload))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "rated")
+    reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
+    assert "12356" in reply.text
+    queued = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued"
+                                   and o.metadata.get("case") != case.tracking_no)
+    async with desk_ctx.sessions() as session:
+        new_case = (await session.execute(select(Case).where(Case.tracking_no == queued.metadata["case"]))).scalar_one()
+        rating = (await session.execute(select(Rating).where(Rating.case_id == case.id))).scalar_one()
+    assert new_case.id != case.id and new_case.reason == "crisis" and new_case.urgent_at is not None
+    assert rating.score == 1 and rating.comment == "事情办不成，我真的不想活了"
 
 
 async def test_staff_see_id_and_mobile_numbers_masked_while_the_record_keeps_them(desk_ctx, outbox) -> None:
