@@ -36,8 +36,8 @@ ASPECT_CUES = (
     ("time_limit", re.compile(r"(?<![领贷交缴用住存])(多久|多长时间)|几天|几个工作日|多少天|时限|多快|啥时候能"
                               r"|什么时候能|到账")),
     ("fee", re.compile(r"收费|多少钱|费用|要钱|花钱|免费|交钱|给钱|几块钱|工本费")),
-    ("online", re.compile(r"网上|线上|在线|手机|app|小程序|公众号|不用跑|不去现场|足不出户|网办")),
-    ("offline", re.compile(r"在哪|哪里办|去哪|到哪|地址|窗口|大厅|现场|怎么去|线下")),
+    ("online", re.compile(r"网上|线上|在线|手机|app|小程序|公众号|支付宝|微信|不用跑|不去现场|足不出户|网办")),
+    ("offline", re.compile(r"在哪|哪里办|哪里能办|哪儿办|去哪|到哪|上哪|地址|窗口|大厅|现场|怎么去|线下")),
     ("conditions", re.compile(r"条件|能不能|可不可以|可以吗|能办吗|符合|资格|要求|需要满足")),
 )
 
@@ -48,26 +48,37 @@ def asked_aspects(text: str) -> List[str]:
     return [name for name, cue in ASPECT_CUES if cue.search(text)]
 
 
-# Words that carry no subject of their own in a follow-up ("那需要多长时间呢", "要带啥材料",
-# "在哪里办"): what is left of a message after them and its aspect words decides whether
-# the message names something new. "护照要多久" keeps 护照, so it is a question of its own.
-_FOLLOW_UP_FILLER = re.compile(
-    r"[\s\W_\d]+|请问|问一下|问下|那么|那个|这个|那|这|还有|另外|再问|大概|一般|一共|总共|具体|到底|需要|需|得|要|"
-    r"可以|能|会|都|还|也|是|有|去|到|来|在|我|你们|你|咱|的|地|了|吗|呢|啊|呀|吧|嘛|么|办理|办|弄|搞|申请|交|用|哪些|"
-    r"什么|啥|哪|里|儿|个|多|少|几|长|久|时间|天|钱|东西|准备|带|手续|流程|步骤|上"
-)
+# A follow-up ("多久能拿到", "要不要钱", "流程是怎样的", "那利率是多少", "需要体检吗") is a short
+# question that names no service of its own: it continues the topic just answered. A question
+# that names a service ("护照要多久", "怎么交罚款") is a new question; so is small talk, a thanks,
+# a request for a person or a case-progress question.
+FOLLOW_UP_MAX_CHARS = 14
+_QUESTION = re.compile(r"吗|呢|么|嘛|多久|多少|多长|几|哪|怎么|怎样|如何|什么|啥|咋|能不能|可不可以|要不要|"
+                       r"是不是|是否|可以|需要|需不需要|有没有|谁")
+_SERVICE_WORDS = re.compile(
+    r"社保|社会保险|医保|医疗|看病|住院|门诊|慢性病|公积金|贷款|房贷|户口|户籍|落户|迁入|身份证|居住证|护照|通行证|"
+    r"签注|港澳|出国|驾驶证|驾照|机动车|车辆|年检|违章|罚款|扣分|营业执照|执照|公司|企业|个体户|注销|个税|税|发票|"
+    r"房产|不动产|过户|结婚|离婚|婚姻|低保|残疾|高龄|津贴|补贴|养老|退休|失业|工伤|就业|创业|工资|欠薪|仲裁|入学|"
+    r"上学|报名|学历|毕业证|出生证|新生儿|宝宝|生育|无犯罪|证明|大厅|中心|预约|取号|投诉|12345|账号|密码|余额|"
+    r"社保卡|卡")
+# Not a follow-up whatever its length: small talk, thanks and goodbyes, a person, case progress.
+_NOT_A_FOLLOW_UP = re.compile(r"天气|下雨|气温|股票|基金|笑话|电影|吃饭|你是|你叫|你好|您好|在吗|在不在|谢谢|感谢|再见|拜拜|"
+                              r"人工|客服|真人|进度|编号|受理号|工单")
+# "要带身份证吗" after 居住证 asks about a material to bring, not about the ID card.
+_MATERIAL_TO_BRING = re.compile(r"带(?:上|着)?(?:本人的?|原件|复印件)?[^，。,.!?！？]{1,6}?(?=吗|么|嘛|不|没)")
+_NOT_CORE = re.compile(r"[\s\W_]+")
 # How many user turns back the last answered topic still counts as "what we are talking about".
 FOLLOW_UP_TURNS = 3
 
 
 def is_follow_up(text: str) -> bool:
-    """A question about an aspect (材料/多久/收费/网上/在哪/条件) that names nothing else."""
-    if not asked_aspects(text):
+    """A short question that names no service of its own (see ``_SERVICE_WORDS``)."""
+    core = _NOT_CORE.sub("", (text or "").lower())
+    if not core or len(core) > FOLLOW_UP_MAX_CHARS or _NOT_A_FOLLOW_UP.search(core):
         return False
-    rest = text.lower()
-    for _name, cue in ASPECT_CUES:
-        rest = cue.sub("", rest)
-    return not _FOLLOW_UP_FILLER.sub("", rest)
+    if not (asked_aspects(core) or _QUESTION.search(core)):
+        return False
+    return not _SERVICE_WORDS.search(_MATERIAL_TO_BRING.sub("带", core))
 
 
 def last_answered_topic(tracker: Tracker) -> Optional[str]:

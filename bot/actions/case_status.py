@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import answer_follow_up
 from actions.desk_client import DeskUnavailable, fetch_case
 from actions.kb import get_kb
 from actions.reply import send
@@ -86,6 +87,8 @@ class ActionCaseStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         number = tracking_no_from(tracker)
+        if number is None and answer_follow_up(dispatcher, self.kb, tracker):
+            return []  # "多久能办好" right after an answer asks about that service, not a case
         if number is None:
             send(dispatcher, text=self.kb.text("case_ask_number"), kind="case_status", topic="case_status")
             return [SlotSet("awaiting_tracking_no", True)]

@@ -34,6 +34,8 @@ class ActionGreet(_UsesKnowledgeBase, Action):
         return "action_greet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
+        if answer_follow_up(dispatcher, self.kb, tracker):  # "要多久啊亲" read as a greeting
+            return []
         send(
             dispatcher,
             text=self.kb.text("greet", categories="、".join(self.kb.categories())),

@@ -316,8 +316,19 @@ def test_a_follow_up_about_one_aspect_answers_the_topic_just_answered(action, in
 def test_a_question_that_names_its_own_subject_is_not_a_follow_up():
     [payload], _ = run_action(ActionAnswerTopic(), _after_answer("shebao_ka", "huzhao", "护照要多久", confidence=0.9))
     assert payload["metadata"]["topic"] == "huzhao"
-    [payload], _ = run_action(ActionTopicFallback(), _after_answer("shebao_ka", "nlu_fallback", "那利率是多少"))
+    [payload], _ = run_action(ActionTopicFallback(), _after_answer("shebao_ka", "nlu_fallback", "怎么交罚款"))
     assert payload["metadata"]["kind"] == "fallback"
+
+
+@pytest.mark.parametrize("action, intent, text", [
+    (ActionCaseStatus, "case_status", "多久能办好"),
+    (ActionGreet, "greet", "要多久啊亲"),
+    (ActionOutOfScope, "out_of_scope", "要不要钱"),
+    (ActionAnswerTopic, "yanglao_lingqu", "每个月能领多少钱"),
+])
+def test_a_follow_up_read_as_a_dialogue_intent_still_continues_the_topic(action, intent, text):
+    [payload], _ = run_action(action(), _after_answer("shiye_jin", intent, text))
+    assert payload["metadata"]["topic"] == "shiye_jin" and payload["metadata"]["kind"] == "answer", text
 
 
 def test_a_follow_up_needs_a_recent_answer_in_this_session():
@@ -336,7 +347,11 @@ def test_a_follow_up_needs_a_recent_answer_in_this_session():
 def test_follow_up_detection():
     from actions.answer import is_follow_up
 
-    for text in ("需要多长时间", "在哪里办", "要多少钱", "那要带什么材料呢", "网上能办吗", "有什么条件", "能在手机上办吗"):
+    for text in ("需要多长时间", "在哪里办", "要多少钱", "那要带什么材料呢", "网上能办吗", "有什么条件", "能在手机上办吗",
+                 "多久能拿到", "要不要钱", "流程是怎样的", "每个月能领多少钱", "能领多久", "要带身份证吗",
+                 "多少钱一本", "哪里能办", "要多久啊亲", "周末能办吗", "需要体检吗", "支付宝能办吗", "那利率是多少"):
         assert is_follow_up(text), text
-    for text in ("护照要多久", "那利率是多少", "社保卡丢了怎么补办", "我想办身份证要什么材料", "你好"):
+    for text in ("护照要多久", "社保卡丢了怎么补办", "我想办身份证要什么材料", "你好", "在吗", "谢谢", "转人工",
+                 "今天天气怎么样", "你是谁", "我的办件进度", "怎么交罚款", "孩子上学怎么报名", "好的", "😀",
+                 "SL20261203-0001", "这个问题我想了很久还是不太明白到底要准备什么东西"):
         assert not is_follow_up(text), text

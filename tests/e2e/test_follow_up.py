@@ -29,8 +29,15 @@ async def test_a_follow_up_question_continues_the_topic(e2e_desk, bot_stack) -> 
             assert meta.get("topic") == "huzhao" and meta.get("kind") == "answer", (question, reply)
             assert meta.get("fallback") is False, (question, reply)
             assert reply["text"].splitlines()[1].startswith(first), (question, reply["text"][:80])
-        # A question naming its own subject is answered on its own.
+        # A question naming its own subject is answered on its own, and becomes what follow-ups continue.
         other = await _bot_reply(citizen, "驾驶证到期了怎么换")
         assert other["metadata"].get("topic") == "jiazhao_huanzheng", other
+        for question in ("需要体检吗", "多久能拿到", "要不要钱", "流程是怎样的"):
+            reply = await _bot_reply(citizen, question)
+            assert reply["metadata"].get("topic") == "jiazhao_huanzheng", (question, reply)
+            assert reply["metadata"].get("kind") == "answer", (question, reply)
+        # Small talk and thanks are not follow-ups.
+        thanks = await _bot_reply(citizen, "好的谢谢")
+        assert thanks["metadata"].get("topic") == "goodbye", thanks
     finally:
         await citizen.close()
