@@ -47,9 +47,10 @@ RATE_PREFIX = "/rate"
 PAYLOAD_RE = re.compile(r"^/[a-z_]{2,40}$")
 RASA_CONTROL = {"/restart", "/session_start", "/back", "/nlu_fallback", "/action_listen"}
 FALLBACKS_BEFORE_HANDOFF = 2
-# A message with no word in it (only emoji, punctuation or digits: "😀😀", "？？", "123") that the
-# bot cannot place is no sign the citizen needs a person; its fallback is not counted.
-_HAS_WORDS = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A message with no word in it (only emoji, punctuation or digits: "😀😀", "？？", "123"; kana and
+# Hangul are words) that the bot cannot place is no sign the citizen needs a person; its
+# fallback is not counted.
+_HAS_WORDS = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 KNOWLEDGE_REPLY_KINDS = frozenset({"answer"})  # a menu only guesses the topic; an answer names it
 HARD_MAX_STORED_CHARS = 20000  # what we keep of an over-long message; channels cap bodies earlier
 OFFERED_LOOKBACK = 50  # desk messages searched for the button a citizen pressed

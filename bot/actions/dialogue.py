@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import answer_follow_up
+from actions.fallback import send_fallback
 from actions.kb import get_kb
 from actions.reply import send
 
@@ -70,6 +71,10 @@ class ActionHandoff(_UsesKnowledgeBase, Action):
 # selector is this sure (calibrated probability): naming the wrong subject
 # ("似乎与美食有关" for a phone question) reads worse than the generic sentence.
 NAME_KIND_MIN_CONFIDENCE = 0.5
+# Below this intent confidence "not a government matter" is itself a guess: an injured worker's
+# "干活时从脚手架上摔下来了" must not be refused as a phone question. The citizen gets the
+# did-not-understand reply with the three likeliest topics instead (a miss, as it should count).
+OUT_OF_SCOPE_MIN_CONFIDENCE = 0.6
 
 
 def out_of_scope_subtype(tracker: Tracker) -> Optional[str]:
@@ -87,6 +92,10 @@ class ActionOutOfScope(_UsesKnowledgeBase, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict]:
         if answer_follow_up(dispatcher, self.kb, tracker):
+            return []
+        confidence = float((((tracker.latest_message or {}).get("intent") or {}).get("confidence")) or 0.0)
+        if confidence < OUT_OF_SCOPE_MIN_CONFIDENCE:
+            send_fallback(dispatcher, tracker, self.kb)
             return []
         labels = self.kb.dialogue.get("out_of_scope_kinds") or {}
         subtype = out_of_scope_subtype(tracker)

@@ -355,3 +355,14 @@ def test_follow_up_detection():
                  "今天天气怎么样", "你是谁", "我的办件进度", "怎么交罚款", "孩子上学怎么报名", "好的", "😀",
                  "SL20261203-0001", "这个问题我想了很久还是不太明白到底要准备什么东西"):
         assert not is_follow_up(text), text
+
+
+def test_an_unsure_out_of_scope_reading_offers_topics_instead_of_refusing():
+    trk = tracker("out_of_scope", "干活时从脚手架上摔下来了", confidence=0.45,
+                  ranking=[("out_of_scope", 0.45), ("gongshang_rending", 0.3), ("yibao_baoxiao", 0.1)],
+                  response_key="out_of_scope/tech")
+    [payload], _ = run_action(ActionOutOfScope(), trk)
+    assert_contract(payload)
+    assert payload["metadata"]["kind"] == "fallback" and payload["metadata"]["fallback"] is True
+    assert payload["buttons"][0]["payload"] == "/gongshang_rending"
+    assert "电脑" not in payload["text"]
