@@ -38,6 +38,15 @@ CRISIS_REPLY_WAITING = CRISIS_HOTLINES + "已为您优先安排人工客服，�
 CRISIS_REPLY_SERVED = CRISIS_HOTLINES + "工作人员正在为您服务，您可以继续在这里和我们说。"
 
 
+def crisis_reply_waiting(position: int | None) -> str:
+    """The reply to a waiting citizen, with the place the case was moved to (if known)."""
+    if position is None:
+        return CRISIS_REPLY_WAITING
+    ahead = max(position - 1, 0)
+    place = "您是下一位" if ahead == 0 else f"您前面还有 {ahead} 位"
+    return CRISIS_HOTLINES + f"已为您优先安排人工客服，{place}，请稍候。"
+
+
 def is_crisis(text: str) -> bool:
     """Whether ``text`` (normalised citizen text) speaks of harming oneself."""
     return bool(_CRISIS_RE.search(text))

@@ -31,7 +31,7 @@ from ..bot_client import BotClient, BotUnavailable
 from ..context import DeskContext
 from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
 from .cases import announce_opened, case_view, open_case
-from .crisis import CRISIS_REPLY, CRISIS_REPLY_SERVED, CRISIS_REPLY_WAITING, is_crisis
+from .crisis import CRISIS_REPLY, CRISIS_REPLY_SERVED, crisis_reply_waiting, is_crisis
 from .delivery import deliver_to_citizen, notify_agents
 from .messages import serialize, store_message, store_outbound
 from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
@@ -239,21 +239,27 @@ async def _crisis_in_case(ctx: DeskContext, session: AsyncSession, *, citizen: C
     """A citizen already waiting for or talking with a person speaks of harming themselves.
 
     The hotlines go out at once, whoever is (or is not yet) on the case; the case becomes urgent
-    and, while it waits, moves ahead of every non-urgent case; the agents see it flagged.
+    and, while it waits, moves ahead of every non-urgent case; the agents see it flagged. A
+    waiting citizen's reply carries the new place (``queue_position``), so the widget's header
+    shows it at once instead of the place they had.
     """
     case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one()
     newly_urgent = case.urgent_at is None
     if newly_urgent:
         case.urgent_at = utcnow()
-    await _say(ctx, session, citizen=citizen, conv=conv,
-               out=OutboundMessage(sender="system",
-                                   text=CRISIS_REPLY_WAITING if conv.status == ConversationStatus.queued
-                                   else CRISIS_REPLY_SERVED,
-                                   metadata={"event": "crisis", "case": case.tracking_no}))
+        await session.commit()
     pos = None
     if conv.status == ConversationStatus.queued:
         await queue.move_ahead(ctx.redis, ctx.keys, case_id=case.id, score=queue.score(case))
         pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
+    meta: dict[str, object] = {"event": "crisis", "case": case.tracking_no}
+    if pos is not None:
+        meta["queue_position"] = pos
+    await _say(ctx, session, citizen=citizen, conv=conv,
+               out=OutboundMessage(sender="system",
+                                   text=crisis_reply_waiting(pos) if conv.status == ConversationStatus.queued
+                                   else CRISIS_REPLY_SERVED,
+                                   metadata=meta))
     if newly_urgent:
         log.warning("citizen in crisis during a case", extra={"case": case.tracking_no, "status": conv.status.value})
     await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)},

@@ -246,6 +246,12 @@ async def test_a_citizen_in_danger_while_waiting_gets_the_hotlines_and_goes_firs
     for name, (_, c) in cases.items():
         positions[name] = await queue.position(desk_ctx.redis, desk_ctx.keys, case_id=c.id)
     assert positions["in_danger"] < positions["early"] < positions["late"]
+    # The reply names the case and the new place, so the citizen's header (and the message) show
+    # the place they were moved to, not the one they had.
+    assert reply.metadata["case"] == case.tracking_no
+    assert reply.metadata["queue_position"] == positions["in_danger"]
+    ahead = positions["in_danger"] - 1
+    assert ("您是下一位" if ahead == 0 else f"前面还有 {ahead} 位") in reply.text
     # A crisis at the handoff is urgent too, and waits behind the one that became urgent first.
     cid2 = citizen_id()
     result = await handle_inbound(desk_ctx, say(cid2, "我想自杀"))
@@ -277,6 +283,7 @@ async def test_a_citizen_in_danger_while_served_gets_the_hotlines_and_the_agent_
     await handle_inbound(desk_ctx, say(cid, "说实话我想死"))
     reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
     assert "12356" in reply.text and "正在为您服务" in reply.text
+    assert "queue_position" not in reply.metadata  # served: no place in the queue to show
     async with desk_ctx.sessions() as session:
         served = await session.get(Case, case.id)
         assert served.urgent_at is not None and served.status == CaseStatus.assigned and served.agent_id == agent.id
