@@ -126,6 +126,20 @@ def test_handoff_queue_agent_typing_read_and_rating(context, web_desk, demo_user
     assert rated and '"score":4' in rated[-1]["text"].replace(" ", "")
     assert f'"case":"{tracking}"' in rated[-1]["text"].replace(" ", "")  # the card names its case
     assert rated[-1]["metadata"]["display_text"] == "评价：满意，讲解清楚"
+    # Accepted: the card says so (the note about the refused comment is gone) and is closed,
+    # with the accepted score shown; the same after a reload, from the history.
+    for reloaded in (False, True):
+        if reloaded:
+            page.reload()
+            wait_ready(page)
+            card = page.locator(".zw-rating").last
+            card.locator(".zw-rated", has_text="已评价").wait_for()
+        note = card.locator(".zw-rated").inner_text()
+        assert "尚未提交" not in note and "精简" not in note, note
+        assert "已提交评价" in note or "已评价" in note, note
+        assert card.locator(".zw-rated").count() == 1
+        assert card.locator("button[data-score='4']").get_attribute("aria-pressed") == "true"
+        assert card.locator("textarea").is_disabled() and card.locator(".zw-btn-primary").is_disabled()
 
 
 def test_upload_image_and_reject_fake(context, web_desk, demo_users, tmp_path):  # type: ignore[no-untyped-def]

@@ -102,11 +102,25 @@
     box.querySelector(".zw-btn-primary").disabled = !chosen;
     var note = box.querySelector(".zw-rated") || box.appendChild(el("div", "zw-hint zw-rated", ""));
     note.textContent = text;
+    note.dataset.kind = "retry";
   }
 
-  function disableCard(box, text) {
+  /* Sent or accepted: the card is closed and says so. A note that asked for a shorter comment
+     is replaced (it no longer holds); a note already saying it was sent is kept. With the
+     accepted score (the desk's "rated" answer carries it) that option shows as chosen, also
+     when the card is rebuilt from history. */
+  function disableCard(box, text, score) {
     box.querySelectorAll("button, textarea").forEach(function (x) { x.disabled = true; });
-    if (!box.querySelector(".zw-rated")) box.appendChild(el("div", "zw-hint zw-rated", text));
+    if (score != null) {
+      box.querySelectorAll("button[data-score]").forEach(function (x) {
+        x.setAttribute("aria-pressed", String(Number(x.dataset.score) === Number(score)));
+      });
+    }
+    var note = box.querySelector(".zw-rated");
+    if (!note) note = box.appendChild(el("div", "zw-hint zw-rated", ""));
+    else if (note.dataset.kind !== "retry") return;
+    note.textContent = text;
+    note.dataset.kind = "done";
   }
 
   function build(m) {
@@ -170,7 +184,7 @@
     if ((ev === "rated" || ev === "rating_rejected") && m.metadata.case) {
       ratedCases.add(m.metadata.case);
       document.querySelectorAll('.zw-rating[data-case="' + m.metadata.case + '"]').forEach(function (b) {
-        disableCard(b, "已评价");
+        disableCard(b, "已评价", ev === "rated" ? m.metadata.score : null);
       });
     }
   }
