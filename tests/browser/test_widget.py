@@ -1,6 +1,8 @@
 """Our citizen widget in Chromium: normal and elder mode, the handoff flow, accessibility rules."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .agent_api import AgentApi
@@ -258,3 +260,48 @@ def test_header_fits_a_small_phone(browser, web_desk, demo_users, artifacts, eld
         assert any("长辈" in n or "标准" in n for n in names) and any("换设备" in n for n in names), names
     finally:
         ctx.close()
+
+
+# The widget also asks for its state every 10 s while queued; stopped here, so only what the desk
+# says live can move the header.
+NO_STATE_POLL = """
+(() => { const orig = window.setInterval;
+  window.setInterval = function (fn, ms) { return ms === 10000 ? 0 : orig.apply(this, arguments); }; })();
+"""
+
+
+def _place(status: str) -> int:
+    if "下一位" in status:
+        return 1
+    m = re.search(r"前面还有 (\d+) 位", status)
+    assert m, status
+    return int(m.group(1)) + 1
+
+
+def test_a_citizen_in_crisis_while_waiting_sees_the_new_place_at_once(  # type: ignore[no-untyped-def]
+        browser, context, web_desk, demo_users):
+    other = browser.new_context(locale="zh-CN", bypass_csp=True)
+    other.set_default_timeout(20_000)
+    try:
+        hand_off(open_widget(other, web_desk.url))  # another citizen waits ahead
+        page = open_widget(context, web_desk.url, init_scripts=(NO_STATE_POLL,))
+        tracking = hand_off(page)
+        page.wait_for_function("document.querySelector('#zw-status').textContent.includes('排队')")
+        before = _place(page.inner_text("#zw-status"))
+        assert before >= 2
+        page.fill("#zw-input", "等不下去了，我不想活了")
+        page.press("#zw-input", "Enter")
+        reply = page.locator(".zw-from-system .zw-bubble", has_text="优先安排")
+        reply.wait_for()
+        assert "12356" in reply.inner_text()
+        manager = AgentApi(web_desk.url, web_desk.login("manager", demo_users["manager"]))
+        case = manager.case_by_tracking(tracking)
+        assert case["urgent"] and case["queue_position"] < before, case
+        pos = case["queue_position"]
+        expected = "排队中：您是下一位" if pos <= 1 else f"排队中：您前面还有 {pos - 1} 位"
+        page.wait_for_function("(t) => document.querySelector('#zw-status').textContent === t", arg=expected,
+                               timeout=3000)
+        assert ("您是下一位" if pos <= 1 else f"前面还有 {pos - 1} 位") in reply.inner_text()
+        manager.close(case["id"])  # not left urgent at the head of the queue for later tests
+    finally:
+        other.close()

@@ -33,7 +33,10 @@
 
   function onMessage(m, live) {
     var meta = m.metadata || {};
-    if (meta.event === "queued") setStatus({ status: "queued", queue_position: meta.queue_position });
+    // Any desk notice that names the place in the queue (queued, a crisis moved ahead, ...) updates it.
+    if (meta.event === "queued" || (m.sender === "system" && meta.queue_position != null)) {
+      setStatus({ status: "queued", queue_position: meta.queue_position });
+    }
     else if (meta.event === "assigned") setStatus({ status: "assigned", agent_name: meta.agent_name });
     else if (meta.event === "rating_request") setStatus({ status: "closed" });
     else if (m.sender === "agent") { ZW.$("zw-typing").hidden = true; }
