@@ -225,6 +225,8 @@ HEADER_LAYOUT = """
       w: b.getBoundingClientRect().width, h: b.getBoundingClientRect().height })),
     title: lines(document.querySelector('.zw-header h1')),
     status: lines(document.getElementById('zw-status')),
+    statusText: document.getElementById('zw-status').textContent,
+    statusClipped: document.getElementById('zw-status').scrollWidth > document.getElementById('zw-status').clientWidth,
     bubble: parseFloat(getComputedStyle(document.querySelector('.zw-bubble')).fontSize),
   };
 }
@@ -244,15 +246,23 @@ def test_header_fits_a_small_phone(browser, web_desk, demo_users, artifacts, eld
         page.wait_for_function("document.querySelector('#zw-status').textContent.includes('排队')")
         layouts = [page.evaluate(HEADER_LAYOUT)]
         agent = AgentApi(web_desk.url, web_desk.login("agent", demo_users["agent"]))
-        agent.accept(agent.case_by_tracking(tracking)["id"])
+        case_id = agent.case_by_tracking(tracking)["id"]
+        agent.accept(case_id)
         page.wait_for_function("document.querySelector('#zw-status').textContent.includes('为您服务')")
         layouts.append(page.evaluate(HEADER_LAYOUT))
         page.screenshot(path=str(artifacts / f"widget-360-{'elder' if elder else 'normal'}.png"))
+        # After the case is closed (the longest status) the header still fits.
+        agent.close(case_id)
+        page.locator(".zw-rating").last.wait_for()
+        page.wait_for_function("document.querySelector('#zw-status').textContent.includes('结束')")
+        layouts.append(page.evaluate(HEADER_LAYOUT))
+        page.screenshot(path=str(artifacts / f"widget-360-{'elder' if elder else 'normal'}-closed.png"))
         for got in layouts:
             for b in got["buttons"]:
                 assert b["lines"] == 1, got  # never 标/准/模/式 one character a line
                 assert b["w"] >= (60 if elder else 40) and b["h"] >= (60 if elder else 40), b
             assert got["title"] == 1 and got["status"] == 1, got
+            assert not got["statusClipped"], got  # the whole status is read, not cut off
             # The chat keeps the screen: at most 17% of it in elder mode (its 60 px buttons), 1/7 otherwise.
             assert got["header"] <= got["viewport"] * (0.17 if elder else 1 / 7), got
             assert got["bubble"] >= (20 if elder else 16), got  # the conversation's text stays large

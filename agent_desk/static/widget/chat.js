@@ -19,9 +19,11 @@
       var pos = state.queue_position;
       text = pos == null ? "正在为您转接人工客服…" : pos <= 1 ? "排队中：您是下一位" : "排队中：您前面还有 " + (pos - 1) + " 位";
     } else if (state.status === "assigned") text = "人工客服" + (state.agent_name ? " " + state.agent_name : "") + " 为您服务";
-    else if (state.status === "closed") text = "本次人工服务已结束，可继续向智能客服提问";
+    else if (state.status === "closed") text = "人工服务已结束，可继续问智能客服";  // one line at 320 px, elder too
     else text = "智能客服为您服务";
-    ZW.$("zw-status").textContent = text;
+    var status = ZW.$("zw-status");
+    status.textContent = text;
+    status.title = text;  // the status never wraps; if a phone is too narrow it ends in "…", whole here
     clearInterval(statePoll);
     if (state.status === "queued") statePoll = setInterval(refreshState, 10000);
   }
