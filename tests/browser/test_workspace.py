@@ -157,3 +157,52 @@ def test_a_reply_the_citizen_never_got_is_marked_on_the_message(  # type: ignore
     desk.locator(".case-item", has_text=tracking).click()
     desk.locator(f'#transcript .msg[data-id="{refused["id"]}"] .delivery-error', has_text="45015").wait_for()
     assert desk.locator("#transcript .delivery-error").count() == 1
+
+
+def test_an_urgent_case_is_flagged_and_its_number_lines_up_with_the_others(  # type: ignore[no-untyped-def]
+        browser, context, web_desk, demo_users, artifacts):
+    normal = hand_off(open_widget(context, web_desk.url))
+    other = browser.new_context(locale="zh-CN", bypass_csp=True)
+    other.set_default_timeout(20_000)
+    try:
+        citizen = open_widget(other, web_desk.url)
+        citizen.fill("#zw-input", "我不想活了")  # a citizen in crisis: handed to a person as urgent
+        citizen.press("#zw-input", "Enter")
+        urgent = hand_off_tracking(citizen)
+        desk = context.new_page()
+        desk.set_viewport_size({"width": 1280, "height": 800})
+        _login(desk, f"{web_desk.url}/agent", "manager", demo_users["manager"])
+        urgent_row = desk.locator(".case-item", has_text=urgent)
+        normal_row = desk.locator(".case-item", has_text=normal)
+        urgent_row.locator(".urgent-tag").wait_for()
+        normal_row.wait_for()
+        tag = urgent_row.locator(".urgent-tag")
+        assert tag.is_visible() and tag.inner_text() == "紧急"
+        assert normal_row.locator(".urgent-tag").count() == 0
+        order = desk.locator(".case-item strong").all_inner_texts()
+        assert order.index(urgent) < order.index(normal), order  # waits ahead of the other
+        box = {name: row.locator("strong", has_text=no).bounding_box()
+               for name, row, no in (("urgent", urgent_row, urgent), ("normal", normal_row, normal))}
+        assert box["urgent"] and box["normal"]
+        assert abs(box["urgent"]["x"] - box["normal"]["x"]) < 0.5, box  # the numbers line up
+        tag_box = tag.bounding_box()
+        assert tag_box and tag_box["width"] >= 24 and tag_box["height"] >= 14, tag_box
+        colour = tag.evaluate("t => getComputedStyle(t).backgroundColor")
+        assert colour == "rgb(168, 7, 26)", colour  # the red of the case title's 【紧急】
+        desk.screenshot(path=str(artifacts / "workspace-1280-urgent.png"))
+        manager = AgentApi(web_desk.url, web_desk.login("manager", demo_users["manager"]))
+        for no in (urgent, normal):  # not left waiting for later tests
+            manager.close(manager.case_by_tracking(no)["id"])
+    finally:
+        other.close()
+
+
+def hand_off_tracking(page) -> str:  # type: ignore[no-untyped-def]
+    """The tracking number the widget shows once the desk has handed the citizen to a person."""
+    from .widget_page import TRACKING_RE
+
+    bubble = page.locator(".zw-from-system .zw-bubble", has_text="受理编号").last
+    bubble.wait_for()
+    m = TRACKING_RE.search(bubble.inner_text())
+    assert m, bubble.inner_text()
+    return m.group(0)

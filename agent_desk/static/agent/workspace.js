@@ -25,10 +25,12 @@
     items.forEach(function (c) {
       var li = el("li", "case-item" + (c.urgent ? " urgent" : "")); li.dataset.caseId = c.id; li.tabIndex = 0;
       if (current && current.id === c.id) li.setAttribute("aria-current", "true");
-      var row = el("div", "row");
-      // A citizen who spoke of harming themselves: first in the queue, and impossible to miss.
-      if (c.urgent) row.appendChild(el("span", "urgent-tag", "紧急"));
-      row.appendChild(el("strong", null, c.tracking_no));
+      var row = el("div", "row"), id = el("span", "case-id");
+      id.appendChild(el("strong", null, c.tracking_no));
+      // A citizen who spoke of harming themselves: first in the queue, and impossible to miss. The
+      // tag follows the number, so every row's number starts at the same place.
+      if (c.urgent) id.appendChild(el("span", "urgent-tag", "紧急"));
+      row.appendChild(id);
       var ch = el("span", "badge badge-" + c.channel, Desk.CHANNELS[c.channel] || c.channel); ch.dataset.channel = c.channel;
       row.appendChild(ch);
       li.appendChild(row);
