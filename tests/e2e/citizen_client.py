@@ -41,6 +41,13 @@ class Citizen:
         assert ack["ok"] and not ack["duplicate"], ack
         return ack
 
+    async def ask(self, text: str) -> dict[str, Any]:
+        """Say ``text``; the bot's next reply, or the desk's queue notice if it handed off instead."""
+        start = len(self.received)
+        await self.say(text)
+        return await self.wait_for(
+            lambda m: m["metadata"].get("sender") == "bot" or m["metadata"].get("event") == "queued", start=start)
+
     def since(self, index: int) -> list[dict[str, Any]]:
         return self.received[index:]
 

@@ -11,12 +11,6 @@ from tests.e2e.citizen_client import Citizen
 pytestmark = pytest.mark.e2e
 
 
-async def _bot_reply(citizen: Citizen, text: str) -> dict:
-    start = len(citizen.received)
-    await citizen.say(text)
-    return await citizen.wait_for(lambda m: m["metadata"].get("sender") == "bot", start=start)
-
-
 async def test_case_status_from_the_desk_records(desk_server, bot_stack) -> None:
     # desk_server, not e2e_desk: the action server is started with this desk's address and
     # service token (tests/conftest.py bot_stack), as scripts/run.sh does.
@@ -42,18 +36,18 @@ async def test_case_status_from_the_desk_records(desk_server, bot_stack) -> None
 
         # Asked with the number, in lower case and full width: the desk's record answers.
         typed = "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() else ch for ch in tracking_no.lower())
-        found = await _bot_reply(citizen, f"帮我查一下{typed}办到哪一步了")
+        found = await citizen.ask(f"帮我查一下{typed}办到哪一步了")
         assert found["metadata"].get("topic") == "case_status", found
         assert tracking_no in found["text"] and "已办结" in found["text"], found
 
         # Without a number the bot asks for it; the number alone then answers.
-        asked = await _bot_reply(citizen, "我之前提交的那个事情现在办得怎么样了")
+        asked = await citizen.ask("我之前提交的那个事情现在办得怎么样了")
         assert asked["metadata"].get("topic") == "case_status" and "受理编号" in asked["text"], asked
-        answered = await _bot_reply(citizen, tracking_no)
+        answered = await citizen.ask(tracking_no)
         assert "已办结" in answered["text"], answered
 
         # Another citizen with the same number learns nothing about the case.
-        other = await _bot_reply(stranger, f"{tracking_no} 办理进度")
+        other = await stranger.ask(f"{tracking_no} 办理进度")
         assert "没有查到" in other["text"] and "已办结" not in other["text"], other
     finally:
         await citizen.close()

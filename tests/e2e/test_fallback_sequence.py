@@ -15,27 +15,19 @@ pytestmark = pytest.mark.e2e
 MISSES = ["龘靐齉", "䨻䨻䨻"]
 
 
-async def _bot_reply(citizen: Citizen, text: str) -> dict:
-    start = len(citizen.received)
-    await citizen.say(text)
-    return await citizen.wait_for(
-        lambda m: m["metadata"].get("sender") == "bot" or m["metadata"].get("event") == "queued", start=start
-    )
-
-
 async def test_two_misses_in_a_row_offer_a_person(e2e_desk, bot_stack) -> None:
     citizen = Citizen(e2e_desk.url)
     await citizen.connect()
     try:
-        first = await _bot_reply(citizen, MISSES[0])
+        first = await citizen.ask(MISSES[0])
         assert first["metadata"].get("fallback") is True, first
         buttons = first.get("buttons") or first.get("quick_replies") or []
         assert len(buttons) == 3 and all(b["payload"].startswith("/") for b in buttons), first
 
         # An understood question resets the count: the next miss is again a first miss.
-        answered = await _bot_reply(citizen, "社保卡丢了怎么补办")
+        answered = await citizen.ask("社保卡丢了怎么补办")
         assert answered["metadata"].get("topic") == "shebao_ka"
-        again = await _bot_reply(citizen, MISSES[1])
+        again = await citizen.ask(MISSES[1])
         assert again["metadata"].get("fallback") is True, again
 
         # Second miss in a row: handed to a person, with a case and a queue place.
@@ -61,13 +53,13 @@ async def test_messages_without_words_are_not_counted_as_misses(e2e_desk, bot_st
     await citizen.connect()
     try:
         for text in ("😀😀😀", "？？", "😡"):
-            reply = await _bot_reply(citizen, text)
+            reply = await citizen.ask(text)
             assert reply["metadata"].get("event") != "queued", (text, reply)
         # Still with the bot: a real question is answered, not queued for a person.
-        answered = await _bot_reply(citizen, "社保卡丢了怎么补办")
+        answered = await citizen.ask("社保卡丢了怎么补办")
         assert answered["metadata"].get("topic") == "shebao_ka", answered
         # A wordless miss does not break a run of real misses either way: two real misses still hand off.
-        await _bot_reply(citizen, MISSES[0])
+        await citizen.ask(MISSES[0])
         start = len(citizen.received)
         await citizen.say(MISSES[1])
         queued = await citizen.wait_for(lambda m: m["metadata"].get("event") == "queued", start=start)
