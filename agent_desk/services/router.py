@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from channels.base import (
     INBOUND_METADATA_KEYS,
     STANDING_BUTTONS,
+    Button,
     InboundMessage,
     OutboundMessage,
     clean_display_text,
@@ -33,6 +34,7 @@ from ..models import Case, Citizen, Conversation, ConversationStatus, Message, u
 from .cases import announce_opened, case_view, open_case
 from .crisis import CRISIS_REPLY, CRISIS_REPLY_SERVED, crisis_reply_waiting, is_crisis
 from .delivery import deliver_to_citizen, notify_agents
+from .language import FOREIGN_LANGUAGE_REPLY, is_foreign_language
 from .messages import serialize, store_message, store_outbound
 from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
 
@@ -338,6 +340,11 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
                                    metadata={"event": "too_long"})]
     elif text.strip() == HANDOFF_PAYLOAD:
         replies, handoff_reason = [], "button"
+    elif is_foreign_language(text):
+        # Counted as a miss (fallback): a second one hands the citizen to a person.
+        replies = [OutboundMessage(sender="system", text=FOREIGN_LANGUAGE_REPLY,
+                                   buttons=(Button(title="转人工", payload=HANDOFF_PAYLOAD),),
+                                   metadata={"event": "foreign_language", "fallback": True})]
     else:
         bot: BotClient = ctx.extras["bot"]
         try:
@@ -367,7 +374,7 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
             if any(o.metadata.get("handoff") for o in replies):
                 handoff_reason = "handoff_intent"
             elif any(o.metadata.get("fallback") for o in replies):
-                conv_row.consecutive_fallbacks += 1 if _HAS_WORDS.search(text) else 0
+                conv_row.consecutive_fallbacks += 1 if _HAS_WORDS.search(text) or is_foreign_language(text) else 0
                 if conv_row.consecutive_fallbacks >= FALLBACKS_BEFORE_HANDOFF:
                     handoff_reason = "fallback"
             else:

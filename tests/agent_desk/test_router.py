@@ -292,6 +292,30 @@ async def test_a_citizen_in_danger_while_served_gets_the_hotlines_and_the_agent_
     assert case_view(served)["urgent"] is True
 
 
+async def test_a_message_in_another_language_gets_a_notice_and_a_second_one_a_person(desk_ctx, outbox) -> None:
+    # Rasa is not running here: the notice comes from the desk before any bot turn.
+    cid = citizen_id()
+    result = await handle_inbound(desk_ctx, say(cid, "パスポートの申請方法を教えてください"))
+    notice = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "foreign_language")
+    assert "中文" in notice.text and "Chinese only" in notice.text and "중국어" in notice.text
+    assert [b.payload for b in notice.buttons] == ["/human_handoff"]
+    async with desk_ctx.sessions() as session:
+        conv = await session.get(Conversation, result.conversation_id)
+        assert conv.status == ConversationStatus.bot and conv.consecutive_fallbacks == 1
+    await handle_inbound(desk_ctx, say(cid, "여권 신청은 어떻게 하나요"))
+    queued = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    assert (await case_of(desk_ctx, result.conversation_id)).reason == "fallback" and queued.metadata["case"]
+
+
+def test_what_counts_as_another_language() -> None:
+    from agent_desk.services.language import is_foreign_language
+
+    for text in ("パスポートの申請方法を教えてください", "도와주세요", "Как получить паспорт", "كيف أحصل على جواز سفر"):
+        assert is_foreign_language(text), text
+    for text in ("社保卡丢了", "business license 多久", "how to apply for a passport", "😀😀", "123", "gjj提取"):
+        assert not is_foreign_language(text), text
+
+
 def test_crisis_phrases_are_not_mistaken_in_service_questions() -> None:
     from agent_desk.services.crisis import is_crisis
 
