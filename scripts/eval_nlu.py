@@ -79,7 +79,8 @@ policies: []
 
 # Independent question sets (written from shared/policy_topics.yml without the training data).
 INDEPENDENT = tuple(ROOT / "tests" / "bot" / name
-                    for name in ("unseen_questions.yml", "hard_questions.yml", "third_questions.yml"))
+                    for name in ("unseen_questions.yml", "hard_questions.yml", "third_questions.yml",
+                                 "fourth_questions.yml"))
 EVAL_CACHE = Path(os.environ.get("ZWKF_CACHE", Path.home() / ".cache" / "zhengwu-kefu")) / "eval"
 DIALOGUE = {"greet", "goodbye", "human_handoff", "case_status", "out_of_scope"}
 

@@ -94,6 +94,9 @@ _SET_NOTES = {
     "tests/bot/third_questions.yml": "a third writer, topic list only, eight styles per topic (situations, one "
                                      "aspect, fragments, rambling, regional speech, typos/pinyin/English, "
                                      "traditional, a confusable neighbour's words); see the file's header",
+    "tests/bot/fourth_questions.yml": "a fourth writer, topic list only, eight personas per topic (retiree, "
+                                      "migrant worker, office worker, young parent, shop owner, hurried, one "
+                                      "detail, a neighbour's words); see the file's header",
 }
 
 

@@ -115,7 +115,7 @@ def test_out_of_scope_sub_kind(parse):
     assert key == "out_of_scope/weather"
 
 
-INDEPENDENT_SETS = ("unseen_questions.yml", "hard_questions.yml", "third_questions.yml")
+INDEPENDENT_SETS = ("unseen_questions.yml", "hard_questions.yml", "third_questions.yml", "fourth_questions.yml")
 
 
 def _independent_questions(name):
