@@ -114,5 +114,8 @@ def test_manager_unlocks_disables_and_enables_an_account(context, web_desk, demo
     confirm.locator("button", has_text="确认停用").click()
     row.locator(".row-msg.error", has_text="停用失败：不能停用自己的账号").wait_for()
     assert row.locator("td").nth(3).inner_text() == "启用" and confirm.count() == 0
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls in its box
+    page.screenshot(path=str(artifacts / "staff-390.png"))
     manager.close()
 
