@@ -44,6 +44,12 @@ _UPLOADED = {"image/png": {"schema": {"type": "string", "format": "binary"}},
              "application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 
 
+_STAFF = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+    "role": {"type": "string", "enum": ["agent", "manager"]}, "active": {"type": "boolean"},
+    "locked": {"type": "boolean", "description": "too many wrong passwords: logins refused until locked_until"},
+    "locked_until": {"type": ["string", "null"], "format": "date-time", "description": "UTC; null when not locked"},
+    "locked_seconds": {"type": "integer", "description": "seconds left on the lock; 0 when not locked"}}}
 _CASE = [_path_param("case_id")]
 _ERR = {"401": "not logged in", "403": "wrong role", "404": "no such case", "409": "conflict"}
 
@@ -125,12 +131,18 @@ OPENAPI: dict[str, Any] = {
             params=[_path_param("rating_id")], body={"type": "object", "required": ["note"],
                                                      "properties": {"note": {"type": "string", "maxLength": 2000}}},
             responses={"200": "done", "400": "note missing", **_ERR})},
-        "/api/staff/": {"get": _op("Staff accounts: id, username, name, role, active (manager)", tag="staff",
-                                   responses={"200": "staff", "401": "not logged in", "403": "wrong role"})},
+        "/api/staff/": {"get": _with(_op(
+            "Staff accounts: id, username, name, role, active, and whether wrong passwords have locked its "
+            "login now (locked, locked_until, locked_seconds; read from the login throttle's Redis state) "
+            "(manager)", tag="staff", responses={"200": "staff", "401": "not logged in", "403": "wrong role"}),
+            responses={"200": {"description": "staff", "content": _content(["application/json"], {
+                "type": "object", "properties": {"staff": {"type": "array", "items": _STAFF}}})},
+                "401": {"description": "not logged in"}, "403": {"description": "wrong role"}})},
         "/api/staff/{user_id}/disable": {"post": _op(
             "停用 an account: it can no longer log in, every session of it ends and its live workspace "
             "sockets are closed at once; the cases it was serving go back to the queue at their original "
-            "places and their citizens are told (requeued_cases: their tracking numbers) (manager)", tag="staff",
+            "places and their citizens are told (requeued_cases: their tracking numbers; user: the account "
+            "as in the list) (manager)", tag="staff",
             params=[_path_param("user_id")], responses={"200": "disabled", "401": "not logged in",
                                                         "403": "wrong role", "404": "no such account",
                                                         "409": "one's own account"})},
@@ -140,7 +152,8 @@ OPENAPI: dict[str, Any] = {
             responses={"200": "enabled", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
         "/api/staff/{user_id}/unlock": {"post": _op(
             "解锁: lift the login lock that too many wrong passwords put on the account and forget the "
-            "failures counted so far (was_locked: whether it was locked); audited staff.unlock (manager)",
+            "failures counted so far (was_locked: whether it was locked; user: the account as in the list, "
+            "locked false); audited staff.unlock (manager)",
             tag="staff", params=[_path_param("user_id")],
             responses={"200": "unlocked", "401": "not logged in", "403": "wrong role", "404": "no such account"})},
         "/api/audit/": {"get": _op(

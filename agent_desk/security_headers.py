@@ -16,7 +16,7 @@ _PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-sr
                 "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'")
 _OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"  # JSON, scripts, files: nothing to load
 WIDGET_PATH = "/widget"
-PAGE_PATHS = frozenset({"/agent", "/reports"})
+PAGE_PATHS = frozenset({"/agent", "/reports", "/staff"})
 
 
 def widget_frame_ancestors(allowed_origins: tuple[str, ...]) -> str:

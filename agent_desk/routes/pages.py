@@ -1,4 +1,4 @@
-"""HTML pages: citizen widget, agent workspace, manager reports; and static files.
+"""HTML pages: citizen widget, agent workspace, manager reports and staff accounts; and static files.
 
 Every page and file answers GET and HEAD. Static files are served by our own small handler
 rather than Sanic's: a missing file, a directory or a ``..`` is a plain 404 (Sanic's handler
@@ -76,3 +76,8 @@ async def agent(request: Request):  # type: ignore[no-untyped-def]
 @bp.route("/reports", methods=GET_HEAD)
 async def reports(request: Request):  # type: ignore[no-untyped-def]
     return await _page(request, "reports.html")
+
+
+@bp.route("/staff", methods=GET_HEAD)
+async def staff(request: Request):  # type: ignore[no-untyped-def]
+    return await _page(request, "staff.html")

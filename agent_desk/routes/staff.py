@@ -6,7 +6,7 @@ from sanic import Blueprint, Request, json
 from sqlalchemy import select
 
 from ..models import User
-from ..services.staff import StaffError, set_active, staff_view, unlock
+from ..services.staff import StaffError, set_active, staff_views, unlock
 from .common import client_ip, current_user, desk, parse_id
 
 bp = Blueprint("staff", url_prefix="/api/staff")
@@ -17,7 +17,7 @@ async def list_staff(request: Request):  # type: ignore[no-untyped-def]
     await current_user(request, "manager")
     async with desk(request).sessions() as session:
         users = (await session.execute(select(User).order_by(User.id))).scalars().all()
-    return json({"staff": [staff_view(u) for u in users]})
+    return json({"staff": await staff_views(desk(request), list(users))})
 
 
 async def _set_active(request: Request, user_id: str, *, active: bool):  # type: ignore[no-untyped-def]
@@ -28,7 +28,8 @@ async def _set_active(request: Request, user_id: str, *, active: bool):  # type:
                                                       ip=client_ip(request))
     except StaffError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    body: dict[str, object] = {"user": staff_view(user), "requeued_cases": requeued}
+    [view] = await staff_views(desk(request), [user])
+    body: dict[str, object] = {"user": view, "requeued_cases": requeued}
     if active:
         body["was_locked"] = was_locked
     return json(body)
@@ -57,4 +58,5 @@ async def unlock_login(request: Request, user_id: str):  # type: ignore[no-untyp
                                         ip=client_ip(request))
     except StaffError as exc:
         return json({"error": str(exc)}, status=exc.code)
-    return json({"user": staff_view(user), "was_locked": was_locked})
+    [view] = await staff_views(desk(request), [user])
+    return json({"user": view, "was_locked": was_locked})

@@ -93,3 +93,16 @@ async def unlock_user(redis: Redis, keys: RedisKeys, *, username: str) -> bool:
     pipe.delete(_fail_key(keys, "user", username))
     locked, _failures = await pipe.execute()
     return int(locked) > 0
+
+
+async def user_locks(redis: Redis, keys: RedisKeys, usernames: list[str]) -> dict[str, int]:
+    """Seconds left on each username's login lock (0 when it is not locked), read from the same
+    keys the login checks; one round trip for the whole list. Address locks are not counted:
+    they are not the account's."""
+    if not usernames:
+        return {}
+    pipe = redis.pipeline(transaction=False)
+    for name in usernames:
+        pipe.ttl(_lock_key(keys, "user", name))
+    ttls = await pipe.execute()
+    return {name: max(0, int(ttl)) for name, ttl in zip(usernames, ttls, strict=True)}

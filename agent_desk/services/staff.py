@@ -1,6 +1,7 @@
 """Staff accounts as managers handle them: disabling one ends all of its sessions at once."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..context import DeskContext
@@ -15,9 +16,18 @@ class StaffError(Exception):
         self.code = code
 
 
-def staff_view(user: User) -> dict[str, Any]:
+def staff_view(user: User, *, locked_s: int = 0) -> dict[str, Any]:
+    """One account as managers see it; ``locked_s`` is the time left on its login lock."""
+    until = (datetime.now(UTC) + timedelta(seconds=locked_s)).isoformat(timespec="seconds") if locked_s else None
     return {"id": user.id, "username": user.username, "display_name": user.display_name,
-            "role": user.role.value, "active": user.active}
+            "role": user.role.value, "active": user.active,
+            "locked": locked_s > 0, "locked_until": until, "locked_seconds": locked_s}
+
+
+async def staff_views(ctx: DeskContext, users: list[User]) -> list[dict[str, Any]]:
+    """``staff_view`` of each account with its login lock read from Redis (the login's own keys)."""
+    locks = await login_throttle.user_locks(ctx.redis, ctx.keys, [u.username for u in users])
+    return [staff_view(u, locked_s=locks.get(u.username, 0)) for u in users]
 
 
 async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: bool,

@@ -17,7 +17,7 @@ from .desk_process import DeskProcess
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
                     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-PAGES = ["/widget", "/agent", "/reports"]
+PAGES = ["/widget", "/agent", "/reports", "/staff"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def directives(csp: str) -> dict[str, str]:
 
 
 def test_staff_pages_cannot_be_framed_and_run_only_their_own_files(http: httpx.Client) -> None:
-    for path in ["/agent", "/reports", "/agent/", "/reports/"]:
+    for path in ["/agent", "/reports", "/staff", "/agent/", "/reports/", "/staff/"]:
         r = http.get(path)
         assert r.status_code == 200
         csp = directives(r.headers["content-security-policy"])
@@ -90,7 +90,7 @@ def test_api_responses_carry_the_headers_too(http: httpx.Client) -> None:
 
 
 def test_pages_and_files_answer_head(http: httpx.Client) -> None:
-    for path in [*PAGES, "/favicon.ico", "/static/common/api.js", "/healthz"]:
+    for path in [*PAGES, "/favicon.ico", "/static/common/api.js", "/static/staff/staff.js", "/healthz"]:
         get, head = http.get(path), http.head(path)
         assert head.status_code == 200, path
         assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
@@ -149,7 +149,7 @@ def test_openapi_lists_every_api_route(http: httpx.Client) -> None:
     assert spec["openapi"].startswith("3.")
     documented = {(path.rstrip("/") or "/", method.upper()) for path, ops in spec["paths"].items() for method in ops}
     app = create_app(Settings(env="test"), name=f"openapi-{uuid.uuid4().hex[:6]}")
-    pages = {"/", "/widget", "/agent", "/reports", "/favicon.ico", "/api/openapi.json"}
+    pages = {"/", "/widget", "/agent", "/reports", "/staff", "/favicon.ico", "/api/openapi.json"}
     routed = set()
     for route in app.router.routes:
         path = "/" + re.sub(r"<([a-z_]+):[a-z]+>", r"{\1}", route.path)

@@ -126,7 +126,8 @@ async def test_disabling_an_account_closes_its_workspace_at_once(desks: tuple[De
     r = await http.post(f"/api/staff/{agent.id}/disable", headers=bearer(manager_token))
     assert r.status_code == 200, r.text
     assert r.json() == {"user": {"id": agent.id, "username": agent.username, "display_name": "待停用坐席",
-                                 "role": "agent", "active": False}, "requeued_cases": [tracking_no]}
+                                 "role": "agent", "active": False, "locked": False, "locked_until": None,
+                                 "locked_seconds": 0}, "requeued_cases": [tracking_no]}
     # The case is waiting again, and its citizen is told so, with their place.
     back = await manager.wait_until(lambda events: next(
         (d["case"] for e, d in events if e == "queue_updated" and d["case"]["id"] == case_id
@@ -180,7 +181,8 @@ async def test_only_managers_handle_accounts(http: httpx.AsyncClient) -> None:
     listed = await http.get("/api/staff/", headers=bearer(manager_token))
     assert listed.status_code == 200
     me = next(u for u in listed.json()["staff"] if u["username"] == MANAGER)
-    assert me["active"] is True and set(me) == {"id", "username", "display_name", "role", "active"}
+    assert me["active"] is True and set(me) == {"id", "username", "display_name", "role", "active", "locked",
+                                                "locked_until", "locked_seconds"}
     assert (await http.get("/api/staff/", headers=bearer(agent_token))).status_code == 403
     assert (await http.post(f"/api/staff/{me['id']}/disable", headers=bearer(agent_token))).status_code == 403
     own = await http.post(f"/api/staff/{me['id']}/disable", headers=bearer(manager_token))

@@ -3,6 +3,7 @@ clears it; both audited. A real desk process on the real PostgreSQL and Redis.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -66,3 +67,30 @@ def test_disable_then_enable_also_lifts_the_lock(plain_desk: DeskProcess, http: 
     assert plain_desk.login(http, username, PASSWORD).status_code == 200
     entry = [e for e in audit_entries(pg_url, "staff.enable") if e.target_id == username][-1]
     assert entry.detail == {"was_locked": True}
+
+
+def test_the_list_says_which_logins_are_locked(plain_desk: DeskProcess, http: httpx.Client, pg_url: str,  # noqa: F811
+                                              demo_users: dict[str, str]) -> None:
+    user_id, username = _new_agent(pg_url)
+    assert http.get("/api/staff/").status_code == 401
+    agent = plain_desk.headers("agent", demo_users["agent"])
+    assert http.get("/api/staff/", headers=agent).status_code == 403
+    manager = plain_desk.headers("manager", demo_users["manager"])
+
+    def row() -> dict[str, object]:
+        listed = http.get("/api/staff/", headers=manager)
+        assert listed.status_code == 200, listed.text
+        return next(u for u in listed.json()["staff"] if u["id"] == user_id)
+
+    assert row() == {"id": user_id, "username": username, "display_name": "窗口坐席", "role": "agent",
+                     "active": True, "locked": False, "locked_until": None, "locked_seconds": 0}
+    _lock(plain_desk, http, username)
+    locked = row()
+    assert locked["locked"] is True and 0 < int(locked["locked_seconds"]) <= 15 * 60  # type: ignore[call-overload]
+    until = datetime.fromisoformat(str(locked["locked_until"]))
+    assert abs((until - datetime.now(UTC)).total_seconds() - int(locked["locked_seconds"])) < 5  # type: ignore[call-overload]
+    disabled = http.post(f"/api/staff/{user_id}/disable", headers=manager).json()["user"]
+    assert disabled["active"] is False and disabled["locked"] is True  # 停用 leaves the lock
+    unlocked = http.post(f"/api/staff/{user_id}/unlock", headers=manager).json()["user"]
+    assert unlocked["locked"] is False and unlocked["locked_until"] is None
+    assert row()["locked"] is False and row()["active"] is False

@@ -1,6 +1,6 @@
 """The pages under their real Content-Security-Policy (the shared ``context`` fixture bypasses
-it), and staff login on them: an agent on the manager-only reports page, logout ending the
-session."""
+it), and staff login on them: an agent on the manager-only reports and staff-account pages,
+logout ending the session."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -67,6 +67,19 @@ def test_agent_on_reports_page_is_told_and_can_switch(strict, web_desk, demo_use
     assert _violations(page) == []
 
 
+def test_agent_on_staff_page_is_told_and_can_switch(strict, web_desk, demo_users):  # type: ignore[no-untyped-def]
+    page = strict().new_page()
+    _login(page, f"{web_desk.url}/staff", "agent", demo_users["agent"])
+    page.locator(".login-error", has_text="此页面仅限管理人员，您当前以坐席身份登录").wait_for()
+    page.reload()
+    page.locator(".login-error", has_text="请退出后用管理人员账号登录").wait_for()
+    assert page.locator("#accounts").is_hidden() and page.locator("#username").is_hidden()
+    assert page.locator("#logout").is_visible()
+    page.locator("#login .login-switch").click()
+    page.locator("#username").wait_for()
+    assert _violations(page) == []
+
+
 def test_pages_run_under_their_policy_without_violations(strict, web_desk, demo_users):  # type: ignore[no-untyped-def]
     citizen = open_widget(strict(), web_desk.url)
     citizen.fill("#zw-input", "你好")
@@ -80,10 +93,17 @@ def test_pages_run_under_their_policy_without_violations(strict, web_desk, demo_
     reports = strict().new_page()  # the manager in a browser of their own
     _login(reports, f"{web_desk.url}/reports", "manager", demo_users["manager"])
     reports.locator("#chart svg rect.bar").first.wait_for(state="attached")
+    accounts = strict().new_page()
+    _login(accounts, f"{web_desk.url}/staff", "manager", demo_users["manager"])
+    accounts.locator("#staff-rows tr[data-username='agent2']").wait_for()
+    accounts.locator("#staff-rows tr[data-username='agent2'] button[data-action=disable]").click()
+    accounts.locator("tr.confirm-row button", has_text="取消").click()  # the confirm step runs under the policy
+    accounts.reload()  # 304 keeps the policy
+    accounts.locator("#staff-rows tr[data-username='agent2']").wait_for()
     missing = reports.goto(f"{web_desk.url}/no-such-page")
     assert missing is not None and missing.status == 404
     reports.locator("h1", has_text="页面不存在").wait_for()
-    for page in (citizen, agent, reports):
+    for page in (citizen, agent, reports, accounts):
         assert _violations(page) == [], page.url
 
 
