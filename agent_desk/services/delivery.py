@@ -8,10 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from channels.base import OutboundMessage
 
 from ..context import DeskContext
-from ..models import Citizen
+from ..models import Citizen, Conversation
+from .messages import store_outbound
 
 log = logging.getLogger("desk.delivery")
 
@@ -44,3 +47,16 @@ async def notify_agents(ctx: DeskContext, event: str, data: dict[str, Any], *, a
     if agent_id is not None:
         # Managers and supervisors watch everything.
         await ctx.sio.emit(event, data, room="managers", namespace=AGENT_NS)
+
+
+async def say_to_citizen(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
+               out: OutboundMessage) -> None:
+    """Store a desk notice in the conversation, commit, then deliver it to the citizen."""
+    reply = await store_outbound(session, conversation=conv, out=out)
+    await session.commit()
+    await deliver_to_citizen(ctx, citizen=citizen, out=with_message_id(out, reply.id), message_id=reply.id)
+
+
+def with_message_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
+    return OutboundMessage(sender=out.sender, text=out.text, buttons=out.buttons, attachment=out.attachment,
+                           metadata={**out.metadata, "message_id": message_id})

@@ -27,15 +27,15 @@ from channels.base import (
 )
 from channels.normalize import mask_pii, normalize_text
 
-from .. import queue
 from ..bot_client import BotClient, BotUnavailable
 from ..context import DeskContext
-from ..models import Case, Citizen, Conversation, ConversationStatus, Message, utcnow
+from ..models import Citizen, Conversation, ConversationStatus, Message, utcnow
 from .cases import announce_opened, case_view, open_case
-from .crisis import CRISIS_REPLY, CRISIS_REPLY_SERVED, crisis_reply_waiting, is_crisis
-from .delivery import deliver_to_citizen, notify_agents
+from .crisis import CRISIS_REPLY, is_crisis
+from .delivery import deliver_to_citizen, notify_agents, say_to_citizen, with_message_id
+from .human_mode import crisis_in_case, relay_to_agents, tell_queue_position
 from .language import FOREIGN_LANGUAGE_REPLY, is_foreign_language
-from .messages import serialize, store_message, store_outbound
+from .messages import store_message, store_outbound
 from .ratings import RatingError, RatingRequest, parse_rate_payload, rate_case, rating_display
 
 log = logging.getLogger("desk.router")
@@ -213,14 +213,14 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
             conv = await open_conversation(session, citizen=citizen)
             await session.commit()
             if conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
-                await _crisis_in_case(ctx, session, citizen=citizen, conv=conv)
+                await crisis_in_case(ctx, session, citizen=citizen, conv=conv)
                 return result
         elif conv.status in (ConversationStatus.queued, ConversationStatus.assigned):
-            await _relay_to_agents(ctx, session, conv=conv, message=stored)
+            await relay_to_agents(ctx, session, conv=conv, message=stored)
             if in_crisis:
-                await _crisis_in_case(ctx, session, citizen=citizen, conv=conv)
+                await crisis_in_case(ctx, session, citizen=citizen, conv=conv)
             elif conv.status == ConversationStatus.queued and norm.text.strip(" ，,。.!！?？") in HANDOFF_WORDS:
-                await _tell_queue_position(ctx, session, citizen=citizen, conv=conv)
+                await tell_queue_position(ctx, session, citizen=citizen, conv=conv)
             return result
 
     await _bot_turn(ctx, citizen=citizen, conv=conv, msg=msg, metadata=meta, text=norm.text,
@@ -228,65 +228,12 @@ async def _handle(ctx: DeskContext, msg: InboundMessage) -> InboundResult:
     return result
 
 
-async def _relay_to_agents(ctx: DeskContext, session: AsyncSession, *, conv: Conversation, message: Message) -> None:
-    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one_or_none()
-    if case is None:
-        log.error("conversation in human mode without a case", extra={"conversation": conv.id})
-        return
-    await notify_agents(ctx, "case_message", {"case_id": case.id, "message": serialize(message)},
-                        agent_id=case.agent_id)
-
-
-async def _crisis_in_case(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation) -> None:
-    """A citizen already waiting for or talking with a person speaks of harming themselves.
-
-    The hotlines go out at once, whoever is (or is not yet) on the case; the case becomes urgent
-    and, while it waits, moves ahead of every non-urgent case; the agents see it flagged. A
-    waiting citizen's reply carries the new place (``queue_position``), so the widget's header
-    shows it at once instead of the place they had.
-    """
-    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one()
-    newly_urgent = case.urgent_at is None
-    if newly_urgent:
-        case.urgent_at = utcnow()
-        await session.commit()
-    pos = None
-    if conv.status == ConversationStatus.queued:
-        await queue.move_ahead(ctx.redis, ctx.keys, case_id=case.id, score=queue.score(case))
-        pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
-    meta: dict[str, object] = {"event": "crisis", "case": case.tracking_no}
-    if pos is not None:
-        meta["queue_position"] = pos
-    await _say(ctx, session, citizen=citizen, conv=conv,
-               out=OutboundMessage(sender="system",
-                                   text=crisis_reply_waiting(pos) if conv.status == ConversationStatus.queued
-                                   else CRISIS_REPLY_SERVED,
-                                   metadata=meta))
-    if newly_urgent:
-        log.warning("citizen in crisis during a case", extra={"case": case.tracking_no, "status": conv.status.value})
-    await notify_agents(ctx, "queue_updated", {"case": case_view(case, citizen=citizen, position=pos)},
-                        agent_id=case.agent_id)
-
-
-async def _tell_queue_position(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen,
-                               conv: Conversation) -> None:
-    """转人工 pressed again while waiting: say where they are instead of staying silent."""
-    case = (await session.execute(select(Case).where(Case.conversation_id == conv.id))).scalar_one()
-    pos = await queue.position(ctx.redis, ctx.keys, case_id=case.id)
-    ahead = max((pos or 1) - 1, 0)
-    out = OutboundMessage(sender="system", metadata={"event": "queued", "case": case.tracking_no,
-                                                     "queue_position": pos},
-                          text=f"您已在排队等待人工客服（受理编号 {case.tracking_no}），"
-                               + (f"前面还有 {ahead} 位。" if ahead else "您是下一位。") + "请稍候。")
-    await _say(ctx, session, citizen=citizen, conv=conv, out=out)
-
-
 async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
                          rating: RatingRequest | None) -> None:
     if rating is None:
         out = OutboundMessage(sender="system", text="评价未能识别，请点击评价卡片上的选项进行评价。",
                               metadata={"event": "rating_rejected"})
-        await _say(ctx, session, citizen=citizen, conv=conv, out=out)
+        await say_to_citizen(ctx, session, citizen=citizen, conv=conv, out=out)
         return
     meta: dict[str, object]
     try:
@@ -300,22 +247,9 @@ async def _handle_rating(ctx: DeskContext, session: AsyncSession, *, citizen: Ci
         if exc.case:
             meta["case"] = exc.case
     out = OutboundMessage(sender="system", text=text, metadata=meta)
-    await _say(ctx, session, citizen=citizen, conv=conv, out=out)
+    await say_to_citizen(ctx, session, citizen=citizen, conv=conv, out=out)
     if case is not None:
         await notify_agents(ctx, "case_rated", {"case_id": case.id, "score": rating.score}, agent_id=case.agent_id)
-
-
-async def _say(ctx: DeskContext, session: AsyncSession, *, citizen: Citizen, conv: Conversation,
-               out: OutboundMessage) -> None:
-    """Store a desk notice in the conversation, commit, then deliver it."""
-    reply = await store_outbound(session, conversation=conv, out=out)
-    await session.commit()
-    await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, reply.id), message_id=reply.id)
-
-
-def _with_id(out: OutboundMessage, message_id: int) -> OutboundMessage:
-    return OutboundMessage(sender=out.sender, text=out.text, buttons=out.buttons, attachment=out.attachment,
-                           metadata={**out.metadata, "message_id": message_id})
 
 
 async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, msg: InboundMessage,
@@ -385,7 +319,7 @@ async def _bot_turn(ctx: DeskContext, *, citizen: Citizen, conv: Conversation, m
         await session.commit()
 
     for out, mid in stored:
-        await deliver_to_citizen(ctx, citizen=citizen, out=_with_id(out, mid), message_id=mid)
+        await deliver_to_citizen(ctx, citizen=citizen, out=with_message_id(out, mid), message_id=mid)
     if case is not None:
         log.info("handoff", extra={"conversation": conv.id, "case": case.tracking_no, "reason": handoff_reason})
         await announce_opened(ctx, case=case, citizen=citizen)
