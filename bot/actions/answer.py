@@ -16,7 +16,8 @@ MAX_RELATED_BUTTONS = 3
 # are common, and one tap is cheaper for the citizen than a wrong answer and a retry.
 RUNNER_UP_MIN_CONFIDENCE = 0.25
 # Polite padding around a bare category name: "请问社保", "公积金方面的问题", "咨询一下医保"
-_PADDING = re.compile(r"[\s\W_]+|请问|问一下|问下|咨询一下|咨询|我想问|我要问|方面的问题|相关问题|方面|相关|的问题|问题")
+_PADDING = re.compile(r"[\s\W_]+|请问|问一下|问下|咨询一下|咨询|我想问|我要问|方面的问题|相关问题|方面|相关|的问题|问题"
+                      r"|^那|^还有|呢$|吧$")
 
 
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -35,7 +36,8 @@ ASPECT_CUES = (
     # "能领多久", "能贷多久" ask how long a benefit or loan lasts, not how long the office takes.
     ("time_limit", re.compile(r"(?<![领贷交缴用住存])(多久|多长时间)|几天|几个工作日|多少天|时限|多快|啥时候能"
                               r"|什么时候能|到账")),
-    ("fee", re.compile(r"收费|多少钱|费用|要钱|花钱|免费|交钱|给钱|几块钱|工本费")),
+    # "能领多少钱", "每个月发多少钱", "还有多少钱" ask about an amount received or held, not a fee.
+    ("fee", re.compile(r"收费|(?<![领发补贷有剩])多少钱|费用|要钱|花钱|免费|交钱|给钱|几块钱|工本费")),
     ("online", re.compile(r"网上|线上|在线|手机|app|小程序|公众号|支付宝|微信|不用跑|不去现场|足不出户|网办")),
     ("offline", re.compile(r"在哪|哪里办|哪里能办|哪儿办|去哪|到哪|上哪|地址|窗口|大厅|现场|怎么去|线下")),
     ("conditions", re.compile(r"条件|能不能|可不可以|可以吗|能办吗|符合|资格|要求|需要满足")),
@@ -52,7 +54,7 @@ def asked_aspects(text: str) -> List[str]:
 # question that names no service of its own: it continues the topic just answered. A question
 # that names a service ("护照要多久", "怎么交罚款") is a new question; so is small talk, a thanks,
 # a request for a person or a case-progress question.
-FOLLOW_UP_MAX_CHARS = 14
+FOLLOW_UP_MAX_CHARS = 9
 _QUESTION = re.compile(r"吗|呢|么|嘛|多久|多少|多长|几|哪|怎么|怎样|如何|什么|啥|咋|能不能|可不可以|要不要|"
                        r"是不是|是否|可以|需要|需不需要|有没有|谁")
 _SERVICE_WORDS = re.compile(
@@ -60,13 +62,15 @@ _SERVICE_WORDS = re.compile(
     r"签注|港澳|出国|驾驶证|驾照|机动车|车辆|年检|违章|罚款|扣分|营业执照|执照|公司|企业|个体户|注销|个税|税|发票|"
     r"房产|不动产|过户|结婚|离婚|婚姻|低保|残疾|高龄|津贴|补贴|养老|退休|失业|工伤|就业|创业|工资|欠薪|仲裁|入学|"
     r"上学|报名|学历|毕业证|出生证|新生儿|宝宝|生育|无犯罪|证明|大厅|中心|预约|取号|投诉|12345|账号|密码|余额|"
-    r"社保卡|卡")
+    r"社保卡|卡|医院|发烧|生病|疫苗|车|上牌|户口本|高考|成绩|房子|租房|托育|幼儿园")
 # Not a follow-up whatever its length: small talk, thanks and goodbyes, a person, case progress.
 _NOT_A_FOLLOW_UP = re.compile(r"天气|下雨|气温|股票|基金|笑话|电影|吃饭|你是|你叫|你好|您好|在吗|在不在|谢谢|感谢|再见|拜拜|"
                               r"人工|客服|真人|进度|编号|受理号|工单")
 # "要带身份证吗" after 居住证 asks about a material to bring, not about the ID card.
 _MATERIAL_TO_BRING = re.compile(r"带(?:上|着)?(?:本人的?|原件|复印件)?[^，。,.!?！？]{1,6}?(?=吗|么|嘛|不|没)")
 _NOT_CORE = re.compile(r"[\s\W_]+")
+# Replies after which an earlier answer is no longer what the citizen is talking about.
+CONTEXT_BREAKING_KINDS = frozenset({"greet", "goodbye", "handoff", "out_of_scope", "case_status", "menu"})
 # How many user turns back the last answered topic still counts as "what we are talking about".
 FOLLOW_UP_TURNS = 3
 
@@ -96,6 +100,8 @@ def last_answered_topic(tracker: Tracker) -> Optional[str]:
             meta = (((event.get("data") or {}).get("custom") or {}).get("metadata") or {})
             if meta.get("kind") == "answer" and meta.get("topic"):
                 return str(meta["topic"])
+            if meta.get("kind") in CONTEXT_BREAKING_KINDS:
+                return None  # the conversation moved on ("好的谢谢", a new subject refused, a person)
     return None
 
 
@@ -167,7 +173,7 @@ def related_buttons(kb: KnowledgeBase, topic_ids: List[str]) -> List[tuple]:
 
 def bare_category(kb: KnowledgeBase, text: str) -> Optional[str]:
     """The category a message names and nothing else ("社保", "请问公积金？"), if any."""
-    core = _PADDING.sub("", (text or "").lower())
+    core = _PADDING.sub("", _PADDING.sub("", (text or "").lower()))  # twice: "那社保呢？" ends in 呢 once ？ is gone
     if not core:
         return None
     aliases = kb.dialogue.get("category_aliases") or {}

@@ -291,7 +291,7 @@ def _after_answer(topic_id, intent, text, *, user_turns_between=0, confidence=0.
               {"event": "bot", "data": {"custom": answered}}]
     for i in range(user_turns_between):
         events += [{"event": "user", "text": f"别的{i}"},
-                   {"event": "bot", "data": {"custom": build_payload(text="…", kind="greet", topic="greet")}}]
+                   {"event": "bot", "data": {"custom": build_payload(text="…", kind="fallback", fallback=True)}}]
     events.append({"event": "user", "text": text})
     base = tracker(intent, text, confidence=confidence)
     return Tracker(base.sender_id, {}, base.latest_message, events, False, None, {}, "action_listen")
@@ -366,3 +366,43 @@ def test_an_unsure_out_of_scope_reading_offers_topics_instead_of_refusing():
     assert payload["metadata"]["kind"] == "fallback" and payload["metadata"]["fallback"] is True
     assert payload["buttons"][0]["payload"] == "/gongshang_rending"
     assert "电脑" not in payload["text"]
+
+
+def test_an_answer_before_a_goodbye_or_a_refusal_is_no_longer_followed_up():
+    from rasa_sdk import Tracker
+
+    from actions.answer import last_answered_topic
+    from actions.reply import build_payload
+
+    for kind, topic in (("goodbye", "goodbye"), ("out_of_scope", "out_of_scope"), ("handoff", "human_handoff")):
+        events = [{"event": "user", "text": "入学报名要什么"},
+                  {"event": "bot", "data": {"custom": build_payload(text="…", kind="answer", topic="ruxue_baoming")}},
+                  {"event": "user", "text": "好的谢谢，另外我想问户口的事"},
+                  {"event": "bot", "data": {"custom": build_payload(text="…", kind=kind, topic=topic)}},
+                  {"event": "user", "text": "要什么材料"}]
+        base = tracker("nlu_fallback", "要什么材料")
+        trk = Tracker(base.sender_id, {}, base.latest_message, events, False, None, {}, "action_listen")
+        assert last_answered_topic(trk) is None, kind
+
+
+def test_how_much_one_receives_is_not_a_fee_question():
+    from actions.answer import asked_aspects
+
+    for text in ("失业金每个月能领多少钱", "低保每个月发多少钱", "公积金里还有多少钱", "能贷多少钱"):
+        assert "fee" not in asked_aspects(text), text
+    assert asked_aspects("办护照多少钱") == ["fee"]
+
+
+def test_a_new_subject_in_a_short_question_is_not_a_follow_up():
+    from actions.answer import is_follow_up
+
+    for text in ("孩子发烧了去哪个医院", "电动车上牌要什么材料", "高考成绩在哪查"):
+        assert not is_follow_up(text), text
+
+
+def test_a_bare_category_with_a_particle_still_gets_the_menu():
+    from actions.answer import bare_category
+
+    kb = get_kb()
+    assert bare_category(kb, "那公积金呢") == "公积金" and bare_category(kb, "那社保呢？") == "社保"
+    assert bare_category(kb, "社保卡丢了") is None
