@@ -15,7 +15,7 @@ KANA_HANGUL = (("\u3040", "\u30ff"), ("\u31f0", "\u31ff"), ("\uac00", "\ud7af"),
 
 FOREIGN_LANGUAGE_REPLY = (
     "目前智能客服只能用中文咨询。如需帮助，请点击“转人工”，由工作人员为您服务。\n"
-    "Sorry, the assistant understands Chinese only. Tap 转人工 to talk to a person.\n"
+    "Sorry, the assistant reads Chinese (and simple English service questions). Tap 转人工 to talk to a person.\n"
     "申し訳ありませんが、中国語のみ対応しています。「转人工」を押すと担当者につながります。\n"
     "죄송합니다. 중국어만 지원합니다. '转人工'을 누르면 상담원과 연결됩니다."
 )

@@ -297,7 +297,7 @@ async def test_a_message_in_another_language_gets_a_notice_and_a_second_one_a_pe
     cid = citizen_id()
     result = await handle_inbound(desk_ctx, say(cid, "パスポートの申請方法を教えてください"))
     notice = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "foreign_language")
-    assert "中文" in notice.text and "Chinese only" in notice.text and "중국어" in notice.text
+    assert "中文" in notice.text and "reads Chinese" in notice.text and "중국어" in notice.text
     assert [b.payload for b in notice.buttons] == ["/human_handoff"]
     async with desk_ctx.sessions() as session:
         conv = await session.get(Conversation, result.conversation_id)
