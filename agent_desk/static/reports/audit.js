@@ -10,6 +10,11 @@
     "staff.unlock": "解锁账号"
   };
   var ROLES = { agent: "坐席", manager: "管理员" };
+  // No actor: a citizen-side or anonymous event ("—"), or an operator command (role "system").
+  function actorText(e) {
+    if (e.actor) return (e.actor_name || e.actor) + "（" + e.actor + "，" + (ROLES[e.actor_role] || e.actor_role || "") + "）";
+    return e.actor_role === "system" ? "系统（命令行）" : "—";
+  }
   var state = { from: null, to: null, next: null };
 
   function cell(tr, text, cls) { tr.appendChild(el("td", cls || null, text == null ? "" : String(text))); }
@@ -25,7 +30,7 @@
   function row(e) {
     var tr = el("tr");
     cell(tr, Desk.chinaTime(e.created_at));
-    cell(tr, e.actor ? (e.actor_name || e.actor) + "（" + e.actor + "，" + (ROLES[e.actor_role] || e.actor_role || "") + "）" : "—");
+    cell(tr, actorText(e));
     cell(tr, ACTIONS[e.action] || e.action);
     cell(tr, e.target_id || "—");
     cell(tr, detailText(e.detail), "detail");
