@@ -4,7 +4,7 @@
   var Desk = window.Desk, el = Desk.el, $ = function (id) { return document.getElementById(id); };
   var ACTIONS = {
     "auth.login": "登录", "auth.login_failed": "登录失败", "auth.login_locked": "登录被暂停", "auth.logout": "退出登录",
-    "case.view": "查看对话", "case.accept": "接入工单", "case.close": "结束工单", "case.requeue": "工单退回队列",
+    "case.view": "查看对话", "case.view_denied": "查看对话被拒绝", "case.accept": "接入工单", "case.close": "结束工单", "case.requeue": "工单退回队列",
     "message.send": "发送消息", "message.note": "内部备注", "rating.list": "查看评价", "rating.rectify": "记录整改",
     "report.view": "查看报表", "report.export": "导出报表", "staff.disable": "停用账号", "staff.enable": "启用账号",
     "staff.unlock": "解锁账号"
