@@ -1,17 +1,27 @@
-"""Operator commands: ``python -m agent_desk.cli migrate | seed-demo | create-user``."""
+"""Operator commands: ``python -m agent_desk.cli migrate | seed-demo | create-user | enable-user``.
+
+A refused command prints one line (``error: …``) to stderr and exits with status 1.
+"""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import re
 import sys
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from .db import make_engine, make_sessionmaker
 from .models import Role, User
+from .redis_keys import RedisKeys
+from .services import audit, login_throttle
 from .services.auth import create_user
 from .settings import ROOT, Settings
 
@@ -46,15 +56,90 @@ async def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     return created
 
 
-async def _create_user(settings: Settings, username: str, name: str, role: str) -> None:
-    password = getpass.getpass("password: ")
-    if len(password) < 10:
-        raise SystemExit("password must be at least 10 characters")
+USERNAME = re.compile(r"[A-Za-z0-9._-]{3,32}")
+NAME_MAX = 32
+
+
+def fail(message: str) -> SystemExit:
+    """A refused command: ``error: <message>`` on stderr, exit status 1."""
+    return SystemExit(f"error: {message}")
+
+
+def check_new_user(username: str, display_name: str) -> str:
+    """The display name to store (stripped); raises ``fail`` for a username or name the desk's
+    pages could not show sensibly."""
+    if not USERNAME.fullmatch(username):
+        raise fail(f"username {username[:40]!r} must be 3-32 characters: letters, digits, '.', '_' or '-'")
+    name = display_name.strip()
+    if not 1 <= len(name) <= NAME_MAX or any(not ch.isprintable() for ch in name):
+        raise fail(f"display name must be 1-{NAME_MAX} printable characters (after trimming spaces)")
+    return name
+
+
+async def _username_taken(session: AsyncSession, username: str) -> bool:
+    # Any case: 'Manager' beside 'manager' would be two accounts that look the same on every page.
+    found = await session.execute(select(User.id).where(func.lower(User.username) == username.lower()))
+    return found.first() is not None
+
+
+async def _create_user(settings: Settings, username: str, name: str, role: str,
+                       password: str | None = None) -> None:
+    name = check_new_user(username, name)
     engine = make_engine(settings.database_url)
-    async with make_sessionmaker(engine)() as session:
-        await create_user(session, username=username, display_name=name, role=Role(role), password=password)
-        await session.commit()
-    await engine.dispose()
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if await _username_taken(session, username):
+                raise fail(f"username {username!r} already exists")
+            if password is None:
+                # Typed at a terminal without echo; a script pipes it in (one line, no prompt).
+                password = (getpass.getpass("password: ") if sys.stdin.isatty()
+                            else sys.stdin.readline().rstrip("\r\n"))
+            if len(password) < 10:
+                raise fail("password must be at least 10 characters")
+            await create_user(session, username=username, display_name=name, role=Role(role), password=password)
+            try:
+                await session.commit()
+            except IntegrityError:  # created by someone else since the check
+                raise fail(f"username {username!r} already exists") from None
+    finally:
+        await engine.dispose()
+    print(f"created {role} {username} ({name})")
+
+
+async def _lift_login_lock(settings: Settings, username: str) -> bool | None:
+    """Whether a login lock on ``username`` was lifted; None when Redis cannot be reached (the
+    lock then ends by itself after DESK_LOGIN_LOCK_S)."""
+    redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        return await login_throttle.unlock_user(redis, RedisKeys(settings.redis_prefix), username=username)
+    except (RedisError, OSError):
+        return None
+    finally:
+        await redis.aclose()
+
+
+async def _enable_user(settings: Settings, username: str) -> None:
+    """Let an account log in again (the recovery when no manager can): ``active`` is set and a
+    login lock on it lifted, audited ``staff.enable`` with no actor (role ``system``)."""
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+            if user is None:
+                raise fail(f"no account named {username!r}")
+            was_active = user.active
+            user.active = True
+            was_locked = await _lift_login_lock(settings, username)
+            await audit.record(session, actor_id=None, actor_role="system", action="staff.enable",
+                               target_type="user", target_id=username,
+                               detail={"was_locked": was_locked, "was_active": was_active, "via": "cli"})
+            await session.commit()
+    finally:
+        await engine.dispose()
+    state = "was already enabled" if was_active else "enabled"
+    lock = {True: "; its login lock was lifted", False: "",
+            None: "; Redis unreachable: a login lock on it (if any) ends by itself after DESK_LOGIN_LOCK_S"}
+    print(f"{user.role.value} {username} {state}{lock[was_locked]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("username")
     cu.add_argument("display_name")
     cu.add_argument("role", choices=[r.value for r in Role])
+    eu = sub.add_parser("enable-user", help="let a disabled or locked-out account log in again")
+    eu.add_argument("username")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.cmd == "migrate":
@@ -76,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {role:8s} {username} / {password}")
     elif args.cmd == "create-user":
         asyncio.run(_create_user(settings, args.username, args.display_name, args.role))
+    elif args.cmd == "enable-user":
+        asyncio.run(_enable_user(settings, args.username))
     return 0
 
 

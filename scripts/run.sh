@@ -115,6 +115,7 @@ cat >&2 <<EOT
     citizen widget   http://127.0.0.1:$DESK_PORT/widget
     agent workspace  http://127.0.0.1:$DESK_PORT/agent
     manager reports  http://127.0.0.1:$DESK_PORT/reports
+    manager accounts http://127.0.0.1:$DESK_PORT/staff
   logs in .run/*.log; Rasa API on 127.0.0.1:$BOT_PORT (token in .run/secrets.env)
 
 EOT

@@ -52,13 +52,13 @@ async def login(request: Request):  # type: ignore[no-untyped-def]
     if lock is not None:
         return _locked_response(lock)
     async with ctx.sessions() as session:
-        user = await authenticate(session, username=username, password=password[:256])
+        user, why = await authenticate(session, username=username, password=password[:256])
         failure = None
         if user is None:
             failure = await login_throttle.record_failure(ctx.redis, ctx.keys, ctx.settings, username=username, ip=ip)
         await audit.record(session, actor_id=user.id if user else None, actor_role=user.role.value if user else "",
                            action="auth.login" if user else "auth.login_failed", target_type="user",
-                           target_id=username, ip=ip)
+                           target_id=username, detail={"reason": why} if why else None, ip=ip)
         for started in failure.locks if failure else []:
             await audit.record(session, actor_id=None, actor_role="", action="auth.login_locked",
                                target_type="user" if started.scope == "user" else "ip",

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request, json
-from sanic.exceptions import BadRequest, Forbidden, NotFound
+from sanic.exceptions import BadRequest, NotFound
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import queue
 from ..models import Case, CaseStatus, Citizen, Conversation, Message, Rating, User, utcnow
 from ..services import audit
-from ..services.case_access import NOT_YOURS, may_read, readable
+from ..services.case_access import may_read, readable, refused
 from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
@@ -52,7 +52,7 @@ async def _view_of(request: Request, case_id: int, user: User) -> dict:  # type:
             raise NotFound("工单不存在")
         case = row[0]
         if not may_read(user, case):
-            raise Forbidden(NOT_YOURS)
+            raise await refused(session, user, case, read="case", ip=client_ip(request))
         pos = await queue.position(ctx.redis, ctx.keys, case_id=case_id) if case.status == CaseStatus.queued else None
         return (await _views(session, [tuple(row)], {case_id: pos} if pos else {}))[0]
 
@@ -96,7 +96,7 @@ async def case_messages(request: Request, case_id: str):  # type: ignore[no-unty
         if case is None:
             raise NotFound("工单不存在")
         if not may_read(user, case):
-            raise Forbidden(NOT_YOURS)
+            raise await refused(session, user, case, read="messages", ip=client_ip(request))
         msgs = await transcript(session, conversation_id=case.conversation_id, after_id=after)
         await audit.record(session, actor_id=user.id, actor_role=user.role.value, action="case.view",
                            target_type="case", target_id=case.tracking_no, ip=client_ip(request))

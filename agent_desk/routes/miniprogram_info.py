@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sanic import Blueprint, Request, json
-from sanic.exceptions import Forbidden, NotFound
+from sanic.exceptions import NotFound
 from sqlalchemy import func, select
 
 from ..models import Case, Citizen, Message, utcnow
-from ..services.case_access import NOT_YOURS, may_read
-from .common import current_user, desk, parse_id
+from ..services.case_access import may_read, refused
+from .common import client_ip, current_user, desk, parse_id
 
 WINDOW = timedelta(hours=48)
 MESSAGES_PER_CITIZEN_MESSAGE = 5
@@ -29,7 +29,7 @@ async def channel_info(request: Request, case_id: str):  # type: ignore[no-untyp
         if case is None:
             raise NotFound("工单不存在")
         if not may_read(user, case):
-            raise Forbidden(NOT_YOURS)
+            raise await refused(session, user, case, read="channel_info", ip=client_ip(request))
         last = (await session.execute(select(func.max(Message.created_at)).where(
             Message.citizen_id == case.citizen_id, Message.sender == "citizen"))).scalar_one_or_none()
         undelivered = (await session.execute(select(func.count(Message.id)).where(

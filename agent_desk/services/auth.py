@@ -34,15 +34,23 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-async def authenticate(session: AsyncSession, *, username: str, password: str) -> User | None:
+DISABLED = "account_disabled"
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> tuple[User | None, str]:
+    """``(user, "")`` for a right password of an active account, else ``(None, why)``: ``why`` is
+    ``DISABLED`` for the right password of a disabled account (for the audit log only; the
+    caller answers every failure alike), "" otherwise."""
     user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.active:
-        return None
-    return user
+        return None, ""
+    if user is None:
+        return None, ""
+    if not user.active:
+        return None, DISABLED
+    return user, ""
 
 
 # Session keys live here rather than in redis_keys.py so that everything about staff

@@ -4,16 +4,36 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from ..context import DeskContext
-from ..models import User
+from ..models import Role, User
 from . import audit, login_throttle, staff_sockets
 from .cases import announce_opened, requeue_cases_of
+
+LAST_MANAGER = "不能停用最后一个可用的管理员账号"
 
 
 class StaffError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+async def lock_active_managers(session: AsyncSession) -> set[int]:
+    """The ids of the active managers, locked for the rest of the transaction, so that two
+    disables at the same moment cannot each see the other as the manager who remains.
+
+    PostgreSQL: the rows are locked (``FOR UPDATE``); a second disable waits here for the
+    first to commit and then reads the rows as that commit left them. SQLite has no row locks
+    and starts a transaction only at the first write, so a no-op write is made first: it takes
+    the database's single write lock, and whatever is read after it is current.
+    """
+    managers = (User.role == Role.manager, User.active.is_(True))
+    if (await session.connection()).dialect.name == "sqlite":
+        await session.execute(update(User).where(*managers).values(active=True))
+    return set((await session.execute(select(User.id).where(*managers).with_for_update())).scalars())
 
 
 def staff_view(user: User, *, locked_s: int = 0) -> dict[str, Any]:
@@ -38,6 +58,9 @@ async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: b
     Enabling also lifts the account's login lock (as ``unlock`` does), so 停用 + 启用 lets it
     log in at once.
 
+    A disable that would leave no active manager is refused (409), also when two managers
+    disable each other at the same moment (``lock_active_managers``); so is disabling oneself.
+
     Disabling also ends every session of the account (its tokens stay void if it is enabled
     again) and closes its live workspace sockets, after the commit; its open cases go back to
     the queue at their original places and each citizen is told someone else will continue.
@@ -45,11 +68,18 @@ async def set_active(ctx: DeskContext, *, manager: User, user_id: int, active: b
     failed half-way finishes it.
     """
     async with ctx.sessions() as session:
+        # A disable locks the active managers first, before the account itself is read.
+        managers = set() if active else await lock_active_managers(session)
         user = await session.get(User, user_id)
         if user is None:
             raise StaffError("账号不存在", 404)
         if user.id == manager.id and not active:
             raise StaffError("不能停用自己的账号", 409)
+        if not active and not managers - {user.id}:
+            raise StaffError(LAST_MANAGER, 409)
+        if not active and manager.id not in managers:
+            # Disabled by a colleague after this request was authenticated.
+            raise StaffError("您的账号已停用", 403)
         user.active = active
         requeued = [] if active else await requeue_cases_of(session, agent=user, actor=manager,
                                                              reason="agent_disabled", ip=ip)

@@ -4,12 +4,17 @@
   var Desk = window.Desk, el = Desk.el, $ = function (id) { return document.getElementById(id); };
   var ACTIONS = {
     "auth.login": "登录", "auth.login_failed": "登录失败", "auth.login_locked": "登录被暂停", "auth.logout": "退出登录",
-    "case.view": "查看对话", "case.accept": "接入工单", "case.close": "结束工单", "case.requeue": "工单退回队列",
+    "case.view": "查看对话", "case.view_denied": "查看对话被拒绝", "case.accept": "接入工单", "case.close": "结束工单", "case.requeue": "工单退回队列",
     "message.send": "发送消息", "message.note": "内部备注", "rating.list": "查看评价", "rating.rectify": "记录整改",
     "report.view": "查看报表", "report.export": "导出报表", "staff.disable": "停用账号", "staff.enable": "启用账号",
     "staff.unlock": "解锁账号"
   };
   var ROLES = { agent: "坐席", manager: "管理员" };
+  // No actor: a citizen-side or anonymous event ("—"), or an operator command (role "system").
+  function actorText(e) {
+    if (e.actor) return (e.actor_name || e.actor) + "（" + e.actor + "，" + (ROLES[e.actor_role] || e.actor_role || "") + "）";
+    return e.actor_role === "system" ? "系统（命令行）" : "—";
+  }
   var state = { from: null, to: null, next: null };
 
   function cell(tr, text, cls) { tr.appendChild(el("td", cls || null, text == null ? "" : String(text))); }
@@ -25,7 +30,7 @@
   function row(e) {
     var tr = el("tr");
     cell(tr, Desk.chinaTime(e.created_at));
-    cell(tr, e.actor ? (e.actor_name || e.actor) + "（" + e.actor + "，" + (ROLES[e.actor_role] || e.actor_role || "") + "）" : "—");
+    cell(tr, actorText(e));
     cell(tr, ACTIONS[e.action] || e.action);
     cell(tr, e.target_id || "—");
     cell(tr, detailText(e.detail), "detail");
