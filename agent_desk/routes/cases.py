@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .. import queue
 from ..models import Case, CaseStatus, Citizen, Conversation, Message, Rating, User, utcnow
 from ..services import audit
+from ..services.agent_messages import send_agent_message
 from ..services.case_access import may_read, readable, refused
-from ..services.cases import CaseError, accept_case, case_view, close_case, send_agent_message
+from ..services.cases import CaseError, accept_case, case_view, close_case
 from ..services.delivery import notify_agents
 from ..services.messages import serialize, transcript
 from ..services.topics import is_knowledge_topic, last_knowledge_topics

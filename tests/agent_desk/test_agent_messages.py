@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from agent_desk.models import Case, Message
-from agent_desk.services.cases import accept_case, close_case, send_agent_message
+from agent_desk.services.agent_messages import send_agent_message
+from agent_desk.services.cases import accept_case, close_case
 from agent_desk.services.router import handle_inbound
 from channels.base import InboundMessage
 from tests.agent_desk import capture

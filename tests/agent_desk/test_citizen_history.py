@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from agent_desk.models import Case, Citizen
-from agent_desk.services.cases import accept_case, send_agent_message
+from agent_desk.services.agent_messages import send_agent_message
+from agent_desk.services.cases import accept_case
 from agent_desk.services.citizen_history import citizen_history
 from agent_desk.services.messages import serialize
 from agent_desk.services.router import handle_inbound

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from agent_desk import queue
 from agent_desk.models import Case, CaseStatus, Conversation, ConversationStatus, Message, Rating, Role
+from agent_desk.services.agent_messages import send_agent_message
 from agent_desk.services.auth import create_user
-from agent_desk.services.cases import CaseError, accept_case, close_case, send_agent_message
+from agent_desk.services.cases import CaseError, accept_case, close_case
 from agent_desk.services.router import handle_inbound
 from channels.base import InboundMessage
 from tests.agent_desk import capture

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from agent_desk import queue
 from agent_desk.models import AuditEntry, Case, CaseStatus, Conversation, ConversationStatus, Role
+from agent_desk.services.agent_messages import send_agent_message
 from agent_desk.services.auth import create_user
-from agent_desk.services.cases import CaseError, accept_case, close_case, send_agent_message
+from agent_desk.services.cases import CaseError, accept_case, close_case
 from agent_desk.services.router import handle_inbound
 from agent_desk.services.staff import set_active
 from channels.base import InboundMessage
