@@ -42,6 +42,13 @@ async def case_of(ctx, conversation_id: int) -> Case:  # type: ignore[no-untyped
         return (await session.execute(select(Case).where(Case.conversation_id == conversation_id))).scalar_one()
 
 
+async def waiting_case(ctx, outbox, cid: str) -> Case:  # type: ignore[no-untyped-def]
+    """A case for citizen ``cid``, waiting in the queue (the bot is unreachable here: any question hands off)."""
+    result = await handle_inbound(ctx, say(cid, "我想问一下低保"))
+    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
+    return await case_of(ctx, result.conversation_id)
+
+
 async def test_unreachable_bot_opens_case_and_tells_place_in_queue(desk_ctx, outbox) -> None:
     cid = citizen_id()
     result = await handle_inbound(desk_ctx, say(cid, "我想问一下公积金怎么提取"))
@@ -277,9 +284,7 @@ async def test_a_citizen_in_danger_while_waiting_gets_the_hotlines_and_goes_firs
 async def test_a_citizen_in_danger_while_served_gets_the_hotlines_and_the_agent_sees_it(desk_ctx, outbox) -> None:
     agent = await make_agent(desk_ctx, "陈静")
     cid = citizen_id()
-    result = await handle_inbound(desk_ctx, say(cid, "我想问一下低保"))
-    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
-    case = await case_of(desk_ctx, result.conversation_id)
+    case = await waiting_case(desk_ctx, outbox, cid)
     await accept_case(desk_ctx, case_id=case.id, agent=agent)
     await handle_inbound(desk_ctx, say(cid, "说实话我想死"))
     reply = await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "crisis")
@@ -357,9 +362,7 @@ async def test_a_long_message_in_distress_is_read_whole(desk_ctx, outbox) -> Non
 async def test_distress_in_a_rating_comment_gets_the_hotlines_and_a_person(desk_ctx, outbox) -> None:
     agent = await make_agent(desk_ctx, "周敏")
     cid = citizen_id()
-    result = await handle_inbound(desk_ctx, say(cid, "我想问一下低保"))
-    await outbox.wait_for(cid, lambda o: o.metadata.get("event") == "queued")
-    case = await case_of(desk_ctx, result.conversation_id)
+    case = await waiting_case(desk_ctx, outbox, cid)
     await accept_case(desk_ctx, case_id=case.id, agent=agent)
     await close_case(desk_ctx, case_id=case.id, agent=agent)
     comment = "事情办不成，我真的不想活了"
