@@ -90,6 +90,7 @@ _SETTLED = re.compile(
 _SELF_TURNING = re.compile(r"(?:我|自己)(?:会查|知道怎么办|知道怎么查)")
 _TURN = re.compile(r"^(?:我|那)?(?:现在|但是|但|可是|不过|还有|另外|只是)")
 _CLAUSE_STOPS = re.compile(r"[,，。;；!！?？\n]")
+_SPLIT_KEEPING_STOPS = re.compile(r"([,，。;；!！?？\n])")
 _MIN_REST_CJK = 4
 
 
@@ -106,12 +107,12 @@ def _settled_flags(clauses: List[str]) -> List[bool]:
 
 def has_settled_clause(text: str) -> bool:
     """Whether :func:`mark_settled` would mark anything in ``text``."""
-    return any(_settled_flags(re.split(r"[,，。;；!！?？\n]", text)))
+    return any(_settled_flags(_CLAUSE_STOPS.split(text)))
 
 
 def mark_settled(text: str) -> str:
     """Prefix every character of a settled clause (see ``_SETTLED``) with ``¬``."""
-    parts = re.split(r"([,，。;；!！?？\n])", text)
+    parts = _SPLIT_KEEPING_STOPS.split(text)
     clauses, stops = parts[0::2], parts[1::2]
     flags = _settled_flags(clauses)
     out = []
